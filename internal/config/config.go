@@ -97,7 +97,7 @@ type ComponentSettings struct {
 	// Storage lists the PVCs mounted into the app container.
 	Storage []ComponentStorageSettings `json:"Storage,omitempty"`
 	// Ignore says whether .odoignore is honoured (odo's flag; kept).
-	Ignore *bool `json:"Ignore,omitempty"`
+	Ignore *bool  `json:"Ignore,omitempty"`
 	MinCPU string `json:"MinCPU,omitempty"`
 	MaxCPU string `json:"MaxCPU,omitempty"`
 	// Envs are the app container's environment variables, in order.
