@@ -43,9 +43,17 @@ the same engine for a terminal.`,
 	root.SetOut(streams.out)
 	root.SetErr(streams.err)
 
+	serve := newServeCommand(streams)
+	// odod with no command serves, as editors expect; its flags are
+	// serve's.
+	root.Flags().AddFlagSet(serve.Flags())
+	root.RunE = serve.RunE
+	root.CompletionOptions.HiddenDefaultCmd = false
+
 	// Each command lives in its own file as newXxxCommand(streams).
 	for _, sub := range []*cobra.Command{
-		// commands registered here
+		serve,
+		newVersionCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}

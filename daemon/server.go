@@ -1,0 +1,414 @@
+// Package daemon is odod's JSON-RPC server: the LSP-style lifecycle, the
+// request queue with cancellation, progress, and one session per workspace.
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/odod-dev/odod/protocol"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Logger writes odod's own log (stderr in odod serve). Its entries at
+	// or above Level are mirrored to the editor as window/logMessage.
+	Logger *zap.Logger
+	// Level is the log level; initializationOptions.logLevel changes it.
+	Level zap.AtomicLevel
+	// Version is reported in serverInfo and odod/status.
+	Version string
+	// OpenIndex builds a workspace's index; nil means a plain walk.
+	OpenIndex IndexOpener
+	// ParentPollInterval is how often the editor's processId is checked
+	// (default 1 s).
+	ParentPollInterval time.Duration
+	// ProcessAlive reports whether a process exists (default: kill(pid, 0)).
+	ProcessAlive func(pid int) bool
+}
+
+// drainTimeout bounds how long messages read before the end of input may
+// still run.
+const drainTimeout = 2 * time.Second
+
+// lifecycle states, as gopls's serverState.
+type state int
+
+const (
+	stateCreated state = iota
+	stateInitializing
+	stateInitialized
+	stateShutDown
+)
+
+// Server is one connection's server. Create it with New and run it with
+// Serve; it is not reusable.
+type Server struct {
+	opts Options
+	log  *zap.Logger
+
+	mu          sync.Mutex
+	state       state
+	clientInfo  *protocol.ClientInfo
+	clientProgr bool // client supports window/workDoneProgress/create
+	debug       bool // odod/debug/* methods enabled
+	inflight    map[string]context.CancelFunc
+	progress    map[string]context.CancelFunc
+	progressSeq int
+
+	// serveCtx ends when Serve returns; goroutines started for the
+	// connection (parent watch, log forwarding) are counted in goroutines
+	// and waited for by Serve.
+	serveCtx   context.Context
+	goroutines sync.WaitGroup
+	// exited is closed when exit arrives or the editor's process dies;
+	// exitCode is set before.
+	exited   chan struct{}
+	exitOnce sync.Once
+	exitCode int
+
+	queue      *requestQueue
+	workspaces *workspaces
+	userLog    *userLogSink
+}
+
+// New creates a server.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Level == (zap.AtomicLevel{}) {
+		opts.Level = zap.NewAtomicLevelAt(zap.InfoLevel)
+	}
+	if opts.ParentPollInterval <= 0 {
+		opts.ParentPollInterval = time.Second
+	}
+	if opts.ProcessAlive == nil {
+		opts.ProcessAlive = processAlive
+	}
+	if opts.OpenIndex == nil {
+		opts.OpenIndex = walkIndex
+	}
+	s := &Server{
+		opts:     opts,
+		inflight: map[string]context.CancelFunc{},
+		progress: map[string]context.CancelFunc{},
+		exited:   make(chan struct{}),
+	}
+	s.userLog = newUserLogSink(opts.Level)
+	s.log = opts.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, s.userLog)
+	}))
+	s.workspaces = newWorkspaces(s)
+	return s
+}
+
+// Serve speaks JSON-RPC on in/out until exit, end of input, the editor's
+// process dying, or ctx ending. It returns the process exit code LSP asks
+// for: 0 after shutdown then exit, 1 otherwise.
+func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var closer io.Closer
+	if c, ok := in.(io.Closer); ok {
+		closer = c
+	}
+	st := newStream(in, out, closer, s.log)
+	s.queue = newRequestQueue()
+	s.mu.Lock()
+	s.serveCtx = ctx
+	s.mu.Unlock()
+	wg := &s.goroutines
+	wg.Add(1)
+	go func() { defer wg.Done(); s.queue.run(ctx, s) }()
+
+	conn := jsonrpc2.NewConn(ctx, st, handlerFunc(s.handle), jsonrpc2.SetLogger(zap.NewStdLog(s.log)))
+
+	wg.Add(1)
+	go func() { defer wg.Done(); s.userLog.forward(ctx, conn) }()
+
+	select {
+	case <-conn.DisconnectNotify():
+		s.log.Info("client disconnected")
+		// Run what was read before the end (a shutdown and exit sent
+		// just before closing), for a bounded time.
+		s.queue.close()
+		select {
+		case <-s.queue.stopped:
+		case <-time.After(drainTimeout):
+		}
+	case <-s.exited:
+	case <-ctx.Done():
+	}
+
+	s.mu.Lock()
+	code := 1
+	select {
+	case <-s.exited:
+		code = s.exitCode
+	default:
+		if s.state == stateShutDown {
+			// End of input after shutdown is a clean stop too.
+			code = 0
+		}
+	}
+	for _, c := range s.inflight {
+		c()
+	}
+	s.mu.Unlock()
+
+	s.workspaces.closeAll()
+	cancel()
+	_ = conn.Close()
+	wg.Wait()
+	return code
+}
+
+type handlerFunc func(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request)
+
+func (f handlerFunc) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	f(ctx, conn, req)
+}
+
+// handle runs in jsonrpc2's read loop: it must not block. Cancellation is
+// handled here at once; everything else is queued in order.
+func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	switch req.Method {
+	case protocol.MethodCancelRequest:
+		var p protocol.CancelParams
+		if err := decodeParams(req.Params, &p); err == nil && len(p.ID) > 0 {
+			s.cancelRequest(idKey(p.ID))
+		}
+		return
+	case protocol.MethodWorkDoneProgressCancel:
+		var p protocol.WorkDoneProgressCancelParams
+		if err := decodeParams(req.Params, &p); err == nil {
+			s.cancelProgress(string(p.Token))
+		}
+		return
+	}
+	reqCtx, cancel := context.WithCancel(ctx)
+	if !req.Notif {
+		key := requestKey(req.ID)
+		s.mu.Lock()
+		s.inflight[key] = cancel
+		s.mu.Unlock()
+	}
+	s.queue.push(queuedRequest{ctx: reqCtx, cancel: cancel, conn: conn, req: req})
+}
+
+// dispatch runs one request or notification and answers it.
+func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	result, err := s.call(ctx, conn, req)
+	if req.Notif {
+		if err != nil {
+			s.log.Warn("notification failed", zap.String("method", req.Method), zap.Error(err))
+		}
+		return
+	}
+	key := requestKey(req.ID)
+	s.mu.Lock()
+	delete(s.inflight, key)
+	s.mu.Unlock()
+
+	if err == nil && ctx.Err() != nil {
+		// The work finished but the client cancelled it: LSP lets us
+		// send either; the result is more useful than an error.
+		err = nil
+	}
+	if err != nil {
+		rpcErr := toRPCError(err)
+		s.log.Debug("request failed", zap.String("method", req.Method), zap.Int64("code", rpcErr.Code), zap.String("message", rpcErr.Message))
+		if sendErr := conn.ReplyWithError(context.Background(), req.ID, rpcErr); sendErr != nil && !errors.Is(sendErr, jsonrpc2.ErrClosed) {
+			s.log.Warn("cannot send reply", zap.Error(sendErr))
+		}
+		return
+	}
+	if sendErr := conn.Reply(context.Background(), req.ID, result); sendErr != nil && !errors.Is(sendErr, jsonrpc2.ErrClosed) {
+		s.log.Warn("cannot send reply", zap.Error(sendErr))
+	}
+}
+
+// call checks the lifecycle state and runs the method.
+func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
+	s.mu.Lock()
+	st := s.state
+	debug := s.debug
+	s.mu.Unlock()
+
+	switch req.Method {
+	case protocol.MethodInitialize:
+		release(ctx)
+		return s.initialize(ctx, req)
+	case protocol.MethodExit:
+		s.exit()
+		return nil, nil
+	}
+	if st == stateCreated {
+		if req.Notif {
+			s.log.Debug("dropping notification before initialize", zap.String("method", req.Method))
+			return nil, nil
+		}
+		return nil, notInitialized()
+	}
+	if st == stateShutDown {
+		return nil, shuttingDown()
+	}
+
+	switch req.Method {
+	case protocol.MethodInitialized:
+		s.mu.Lock()
+		if s.state == stateInitializing {
+			s.state = stateInitialized
+		}
+		s.mu.Unlock()
+		return nil, nil
+	case protocol.MethodShutdown:
+		s.mu.Lock()
+		s.state = stateShutDown
+		s.mu.Unlock()
+		s.workspaces.closeAll()
+		return nil, nil
+	case protocol.MethodStatus:
+		release(ctx)
+		return s.status(), nil
+	case protocol.MethodWorkspaceOpen:
+		var p protocol.WorkspaceOpenParams
+		if err := decodeParams(req.Params, &p); err != nil {
+			return nil, err
+		}
+		return s.workspaces.open(ctx, conn, p)
+	case protocol.MethodWorkspaceClose:
+		var p protocol.WorkspaceCloseParams
+		if err := decodeParams(req.Params, &p); err != nil {
+			return nil, err
+		}
+		return nil, s.workspaces.close(p.WorkspaceID)
+	case protocol.MethodDidChangeWatchedFiles:
+		var p protocol.DidChangeWatchedFilesParams
+		if err := decodeParams(req.Params, &p); err != nil {
+			return nil, err
+		}
+		s.workspaces.hint(p.Changes)
+		return nil, nil
+	case protocol.MethodDebugSleep:
+		if !debug {
+			return nil, methodNotFound(req.Method)
+		}
+		release(ctx)
+		var p protocol.DebugSleepParams
+		if err := decodeParams(req.Params, &p); err != nil {
+			return nil, err
+		}
+		return s.debugSleep(ctx, conn, p)
+	}
+	if req.Notif {
+		// LSP: unknown notifications are ignored ($/ ones explicitly).
+		s.log.Debug("ignoring unknown notification", zap.String("method", req.Method))
+		return nil, nil
+	}
+	return nil, methodNotFound(req.Method)
+}
+
+func (s *Server) exit() {
+	s.mu.Lock()
+	code := 1
+	if s.state == stateShutDown {
+		code = 0
+	}
+	s.mu.Unlock()
+	s.stop(code)
+}
+
+// stop makes Serve return with code; the first caller wins.
+func (s *Server) stop(code int) {
+	s.exitOnce.Do(func() {
+		s.mu.Lock()
+		s.exitCode = code
+		s.mu.Unlock()
+		close(s.exited)
+	})
+}
+
+func (s *Server) status() protocol.StatusResult {
+	return protocol.StatusResult{Version: s.opts.Version, Workspaces: s.workspaces.list()}
+}
+
+func (s *Server) cancelRequest(key string) {
+	s.mu.Lock()
+	cancel := s.inflight[key]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (s *Server) cancelProgress(token string) {
+	s.mu.Lock()
+	cancel := s.progress[token]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// requestKey and idKey give the same key for the same id, whether read
+// from a request or from $/cancelRequest's params.
+func requestKey(id jsonrpc2.ID) string {
+	b, _ := json.Marshal(id)
+	return string(b)
+}
+
+func idKey(raw json.RawMessage) string {
+	var id jsonrpc2.ID
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return string(raw)
+	}
+	return requestKey(id)
+}
+
+// goOwned runs f in a goroutine Serve waits for; f must return when its
+// context ends.
+func (s *Server) goOwned(f func(ctx context.Context)) {
+	s.mu.Lock()
+	ctx := s.serveCtx
+	s.mu.Unlock()
+	s.goroutines.Add(1)
+	go func() { defer s.goroutines.Done(); f(ctx) }()
+}
+
+// watchParent exits the server when the editor's process is gone: the
+// editor can no longer stop odod, so odod stops itself.
+func (s *Server) watchParent(ctx context.Context, pid int) {
+	t := time.NewTicker(s.opts.ParentPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.exited:
+			return
+		case <-t.C:
+			if !s.opts.ProcessAlive(pid) {
+				s.log.Warn("the editor's process is gone; exiting", zap.Int("processId", pid))
+				s.stop(1)
+				return
+			}
+		}
+	}
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -1,0 +1,364 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+	"go.uber.org/zap"
+
+	"github.com/odod-dev/odod/protocol"
+)
+
+// IndexHooks are how a workspace index reports to the daemon.
+type IndexHooks struct {
+	// Progress is called while the first walk runs, with the entries
+	// indexed so far.
+	Progress func(filesDone int)
+	// Changed is called with each coalesced batch of changes the watcher
+	// saw, after the index has applied it.
+	Changed func(changes []protocol.Change, overflow bool, stats protocol.IndexStats)
+	// Warn is called with something the user must act on (e.g. the
+	// inotify watch limit); the daemon shows it with window/showMessage.
+	Warn func(message string)
+}
+
+// WorkspaceIndex is a workspace's live file index, as the daemon uses it.
+type WorkspaceIndex interface {
+	Stats() protocol.IndexStats
+	// Hint re-examines paths (slash-separated, relative) the editor said
+	// changed (workspace/didChangeWatchedFiles).
+	Hint(paths []string)
+	// Close stops watching and frees the index.
+	Close() error
+}
+
+// IndexOpener builds the index of root and starts watching it. The context
+// bounds the first walk only; the watcher runs until Close.
+type IndexOpener func(ctx context.Context, root string, log *zap.Logger, hooks IndexHooks) (WorkspaceIndex, error)
+
+// session is one open workspace.
+type session struct {
+	id   string
+	uri  string
+	root string
+
+	// ready is closed when the first index is built or has failed.
+	ready chan struct{}
+	err   error
+
+	mu    sync.Mutex // guards the fields below and orders notifications
+	state protocol.WorkspaceState
+	index WorkspaceIndex
+	seq   uint64
+	conn  *jsonrpc2.Conn
+}
+
+// workspaces is the daemon's set of sessions, keyed by canonical root.
+type workspaces struct {
+	s      *Server
+	mu     sync.Mutex
+	byRoot map[string]*session
+	byID   map[string]*session
+}
+
+func newWorkspaces(s *Server) *workspaces {
+	return &workspaces{s: s, byRoot: map[string]*session{}, byID: map[string]*session{}}
+}
+
+// workspaceID is stable for a folder, so a restarted daemon gives the same
+// folder the same id.
+func workspaceID(root string) string {
+	sum := sha256.Sum256([]byte(root))
+	return "ws-" + hex.EncodeToString(sum[:6])
+}
+
+// open returns the workspace of p.URI, creating and indexing it if needed.
+func (w *workspaces) open(ctx context.Context, conn *jsonrpc2.Conn, p protocol.WorkspaceOpenParams) (*protocol.WorkspaceOpenResult, error) {
+	root, rpcErr := folderFromURI(p.URI)
+	if rpcErr != nil {
+		return nil, rpcErr
+	}
+	for {
+		w.mu.Lock()
+		sess, exists := w.byRoot[root]
+		if !exists {
+			sess = &session{
+				id:    workspaceID(root),
+				uri:   (&url.URL{Scheme: "file", Path: root}).String(),
+				root:  root,
+				ready: make(chan struct{}),
+				state: protocol.WorkspaceIndexing,
+				conn:  conn,
+			}
+			w.byRoot[root] = sess
+			w.byID[sess.id] = sess
+		}
+		w.mu.Unlock()
+		// Other requests may run while this folder is indexed.
+		release(ctx)
+
+		if !exists {
+			w.build(ctx, conn, sess, p.WorkDoneToken)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-sess.ready:
+		}
+		if sess.err != nil {
+			if exists {
+				// The open we waited for failed (or was cancelled);
+				// try again on our own account.
+				continue
+			}
+			return nil, sess.err
+		}
+		return &protocol.WorkspaceOpenResult{WorkspaceID: sess.id, Index: sess.stats()}, nil
+	}
+}
+
+// build indexes a new session; on failure it removes the session again.
+func (w *workspaces) build(ctx context.Context, conn *jsonrpc2.Conn, sess *session, token json.RawMessage) {
+	defer close(sess.ready)
+	log := w.s.log.With(zap.String("workspaceId", sess.id), zap.String("root", sess.root))
+	pctx, progress := w.s.startProgress(ctx, conn, token, "Indexing "+filepath.Base(sess.root), true)
+	start := time.Now()
+	hooks := IndexHooks{
+		Progress: func(n int) { progress.Report(fmt.Sprintf("%d files", n), -1, false) },
+		Changed: func(changes []protocol.Change, overflow bool, stats protocol.IndexStats) {
+			sess.emit(protocol.MethodIndexDidChange, func(ev protocol.Event) any {
+				return protocol.IndexDidChangeParams{Event: ev, Changes: changes, Overflow: overflow, IndexStats: stats}
+			})
+		},
+		Warn: func(message string) {
+			log.Warn(message)
+			_ = conn.Notify(context.Background(), protocol.MethodShowMessage, protocol.ShowMessageParams{Type: protocol.MessageWarning, Message: message})
+		},
+	}
+	idx, err := w.s.opts.OpenIndex(pctx, sess.root, log, hooks)
+	if err != nil {
+		progress.End("failed")
+		w.remove(sess)
+		if pctx.Err() != nil {
+			sess.err = cancelled()
+			return
+		}
+		sess.err = Errorf(protocol.CodeIndexFailed, "check-permissions",
+			"Check that odod can read every folder of the workspace, or ignore unreadable ones in .odoignore.",
+			"cannot index %s: %v", sess.root, err)
+		return
+	}
+	sess.mu.Lock()
+	sess.index = idx
+	sess.state = protocol.WorkspaceWatching
+	sess.mu.Unlock()
+	st := idx.Stats()
+	progress.End(fmt.Sprintf("%d files indexed", st.Files))
+	log.Info("workspace opened", zap.Int("files", st.Files), zap.Int64("bytes", st.Bytes), zap.Int("ignored", st.Ignored), zap.Duration("took", time.Since(start)))
+}
+
+func (w *workspaces) remove(sess *session) {
+	w.mu.Lock()
+	if w.byRoot[sess.root] == sess {
+		delete(w.byRoot, sess.root)
+		delete(w.byID, sess.id)
+	}
+	w.mu.Unlock()
+}
+
+// close closes one workspace.
+func (w *workspaces) close(id string) error {
+	if id == "" {
+		return invalidParams("workspaceId", "is required", "Pass the workspaceId odod/workspace/open returned.")
+	}
+	w.mu.Lock()
+	sess := w.byID[id]
+	w.mu.Unlock()
+	if sess == nil {
+		return workspaceNotFound(id)
+	}
+	<-sess.ready
+	w.remove(sess)
+	return sess.close()
+}
+
+func workspaceNotFound(id string) error {
+	return Errorf(protocol.CodeWorkspaceNotFound, "open-workspace",
+		"Open the folder with odod/workspace/open and use the workspaceId it returns; odod/status lists open workspaces.",
+		"no open workspace has id %q", id)
+}
+
+// closeAll closes every workspace (shutdown, end of connection).
+func (w *workspaces) closeAll() {
+	w.mu.Lock()
+	all := make([]*session, 0, len(w.byID))
+	for _, sess := range w.byID {
+		all = append(all, sess)
+	}
+	w.byID = map[string]*session{}
+	w.byRoot = map[string]*session{}
+	w.mu.Unlock()
+	for _, sess := range all {
+		select {
+		case <-sess.ready:
+			if err := sess.close(); err != nil {
+				w.s.log.Warn("closing workspace", zap.String("workspaceId", sess.id), zap.Error(err))
+			}
+		default:
+			// Still indexing: its request's context is cancelled by
+			// Serve, and build removes it.
+		}
+	}
+}
+
+func (w *workspaces) list() []protocol.WorkspaceStatus {
+	w.mu.Lock()
+	all := make([]*session, 0, len(w.byID))
+	for _, sess := range w.byID {
+		all = append(all, sess)
+	}
+	w.mu.Unlock()
+	out := make([]protocol.WorkspaceStatus, 0, len(all))
+	for _, sess := range all {
+		sess.mu.Lock()
+		st := protocol.WorkspaceStatus{WorkspaceID: sess.id, URI: sess.uri, State: sess.state}
+		if sess.index != nil {
+			st.Index = sess.index.Stats()
+		}
+		sess.mu.Unlock()
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].URI < out[j].URI })
+	return out
+}
+
+// hint routes editor file events to the workspaces containing them.
+func (w *workspaces) hint(events []protocol.FileEvent) {
+	w.mu.Lock()
+	sessions := make([]*session, 0, len(w.byRoot))
+	for _, sess := range w.byRoot {
+		sessions = append(sessions, sess)
+	}
+	w.mu.Unlock()
+	perSession := map[*session][]string{}
+	for _, ev := range events {
+		path, err := pathFromURI(ev.URI)
+		if err != nil {
+			w.s.log.Debug("ignoring a watched-file event", zap.String("uri", ev.URI), zap.Error(err))
+			continue
+		}
+		for _, sess := range sessions {
+			if rel, ok := within(sess.root, path); ok {
+				perSession[sess] = append(perSession[sess], rel)
+			}
+		}
+	}
+	for sess, paths := range perSession {
+		sess.mu.Lock()
+		idx := sess.index
+		sess.mu.Unlock()
+		if idx != nil {
+			idx.Hint(paths)
+		}
+	}
+}
+
+// within returns path relative to root, slash-separated, if it is inside.
+func within(root, path string) (string, bool) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+func (sess *session) stats() protocol.IndexStats {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.index == nil {
+		return protocol.IndexStats{}
+	}
+	return sess.index.Stats()
+}
+
+func (sess *session) close() error {
+	sess.mu.Lock()
+	idx := sess.index
+	sess.index = nil
+	sess.state = protocol.WorkspaceClosed
+	sess.mu.Unlock()
+	if idx == nil {
+		return nil
+	}
+	return idx.Close()
+}
+
+// emit sends a notification about this workspace. The lock is held while
+// sending, so seq order is wire order.
+func (sess *session) emit(method string, build func(ev protocol.Event) any) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.state == protocol.WorkspaceClosed {
+		return
+	}
+	sess.seq++
+	ev := protocol.Event{WorkspaceID: sess.id, Seq: sess.seq, Time: time.Now().UTC()}
+	_ = sess.conn.Notify(context.Background(), method, build(ev))
+}
+
+// folderFromURI turns a file:// URI into a canonical local directory path,
+// or an invalid-params error saying what is wrong.
+func folderFromURI(uri string) (string, error) {
+	if uri == "" {
+		return "", invalidParams("uri", "is required", "Pass the folder as a file:// URI, e.g. file:///home/me/project.")
+	}
+	path, err := pathFromURI(uri)
+	if err != nil {
+		return "", invalidParams("uri", err.Error(), "Pass a local folder as a file:// URI, e.g. file:///home/me/project.")
+	}
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", invalidParams("uri", fmt.Sprintf("%s does not exist", path), "Open an existing local folder.")
+	case err != nil:
+		return "", invalidParams("uri", fmt.Sprintf("cannot read %s: %v", path, err), "Check the folder's permissions.")
+	case !info.IsDir():
+		return "", invalidParams("uri", fmt.Sprintf("%s is a file, not a directory", path), "Open the folder that contains the component, not a file in it.")
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", invalidParams("uri", fmt.Sprintf("cannot resolve %s: %v", path, err), "Check the folder's symlinks and permissions.")
+	}
+	return filepath.Clean(real), nil
+}
+
+// pathFromURI parses a file:// URI naming a local absolute path.
+func pathFromURI(uri string) (string, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("not a URI: %w", err)
+	}
+	if u.Scheme != "file" {
+		return "", fmt.Errorf("scheme %q is not file: odod works on local folders only", u.Scheme)
+	}
+	if u.Host != "" && u.Host != "localhost" {
+		return "", fmt.Errorf("host %q is not this machine", u.Host)
+	}
+	if u.Path == "" || !filepath.IsAbs(filepath.FromSlash(u.Path)) {
+		return "", fmt.Errorf("path %q is not absolute", u.Path)
+	}
+	return filepath.Clean(filepath.FromSlash(u.Path)), nil
+}

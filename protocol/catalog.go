@@ -1,0 +1,89 @@
+package protocol
+
+// Kind says whether a method is a request (answered) or a notification.
+type Kind string
+
+// Method kinds.
+const (
+	Request      Kind = "request"
+	Notification Kind = "notification"
+)
+
+// Direction says who sends a method.
+type Direction string
+
+// Directions.
+const (
+	ClientToServer Direction = "client→server"
+	ServerToClient Direction = "server→client"
+	Both           Direction = "both"
+)
+
+// MethodInfo describes one method of the protocol.
+type MethodInfo struct {
+	Name      string
+	Kind      Kind
+	Direction Direction
+	// Params and Result are zero values of the Go types, for
+	// documentation and schema tests; nil when there are none.
+	Params any
+	Result any
+}
+
+// Methods lists every method odod speaks, standard and its own. The
+// daemon's dispatch table and docs/protocol.md are tested against it.
+func Methods() []MethodInfo {
+	return []MethodInfo{
+		{MethodInitialize, Request, ClientToServer, InitializeParams{}, InitializeResult{}},
+		{MethodInitialized, Notification, ClientToServer, struct{}{}, nil},
+		{MethodShutdown, Request, ClientToServer, nil, nil},
+		{MethodExit, Notification, ClientToServer, nil, nil},
+		{MethodCancelRequest, Notification, ClientToServer, CancelParams{}, nil},
+		{MethodProgress, Notification, ServerToClient, ProgressParams{}, nil},
+		{MethodWorkDoneProgressCreate, Request, ServerToClient, WorkDoneProgressCreateParams{}, nil},
+		{MethodWorkDoneProgressCancel, Notification, ClientToServer, WorkDoneProgressCancelParams{}, nil},
+		{MethodLogMessage, Notification, ServerToClient, LogMessageParams{}, nil},
+		{MethodShowMessage, Notification, ServerToClient, ShowMessageParams{}, nil},
+		{MethodDidChangeWatchedFiles, Notification, ClientToServer, DidChangeWatchedFilesParams{}, nil},
+		{MethodWorkspaceOpen, Request, ClientToServer, WorkspaceOpenParams{}, WorkspaceOpenResult{}},
+		{MethodWorkspaceClose, Request, ClientToServer, WorkspaceCloseParams{}, nil},
+		{MethodStatus, Request, ClientToServer, StatusParams{}, StatusResult{}},
+		{MethodDebugSleep, Request, ClientToServer, DebugSleepParams{}, DebugSleepResult{}},
+		{MethodIndexDidChange, Notification, ServerToClient, IndexDidChangeParams{}, nil},
+	}
+}
+
+// CodeInfo names one error code.
+type CodeInfo struct {
+	Code int
+	Name string
+}
+
+// ErrorCodes lists every error code odod returns.
+func ErrorCodes() []CodeInfo {
+	return []CodeInfo{
+		{CodeParseError, "ParseError"},
+		{CodeInvalidRequest, "InvalidRequest"},
+		{CodeMethodNotFound, "MethodNotFound"},
+		{CodeInvalidParams, "InvalidParams"},
+		{CodeInternalError, "InternalError"},
+		{CodeServerNotInitialized, "ServerNotInitialized"},
+		{CodeRequestCancelled, "RequestCancelled"},
+		{CodeContentModified, "ContentModified"},
+		{CodeServerCancelled, "ServerCancelled"},
+		{CodeRequestFailed, "RequestFailed"},
+		{CodeWorkspaceNotFound, "WorkspaceNotFound"},
+		{CodeIndexFailed, "IndexFailed"},
+		{CodeWatchLimit, "WatchLimit"},
+		{CodeClusterUnreachable, "ClusterUnreachable"},
+		{CodeUnauthorized, "Unauthorized"},
+		{CodeComponentNotConfigured, "ComponentNotConfigured"},
+		{CodeInvalidConfig, "InvalidConfig"},
+		{CodeContainerNotReady, "ContainerNotReady"},
+		{CodeSyncFailed, "SyncFailed"},
+		{CodeBuildFailed, "BuildFailed"},
+		{CodeAgentIncompatible, "AgentIncompatible"},
+		{CodeTarMissing, "TarMissing"},
+		{CodeNotFound, "NotFound"},
+	}
+}

@@ -1,0 +1,211 @@
+package protocol
+
+import "encoding/json"
+
+// Standard LSP methods odod implements.
+const (
+	MethodInitialize             = "initialize"
+	MethodInitialized            = "initialized"
+	MethodShutdown               = "shutdown"
+	MethodExit                   = "exit"
+	MethodCancelRequest          = "$/cancelRequest"
+	MethodProgress               = "$/progress"
+	MethodWorkDoneProgressCreate = "window/workDoneProgress/create"
+	MethodWorkDoneProgressCancel = "window/workDoneProgress/cancel"
+	MethodLogMessage             = "window/logMessage"
+	MethodShowMessage            = "window/showMessage"
+	MethodDidChangeWatchedFiles  = "workspace/didChangeWatchedFiles"
+)
+
+// InitializeParams is the subset of LSP's InitializeParams odod reads.
+type InitializeParams struct {
+	// ProcessID is the editor's process id. When it is set and that
+	// process dies, odod exits (the editor can no longer stop it).
+	ProcessID *int `json:"processId,omitempty"`
+	// ClientInfo names the editor, for logs.
+	ClientInfo *ClientInfo `json:"clientInfo,omitempty"`
+	// Capabilities are the client's capabilities; odod reads
+	// window.workDoneProgress.
+	Capabilities ClientCapabilities `json:"capabilities"`
+	// InitializationOptions are odod's own settings.
+	InitializationOptions *InitializationOptions `json:"initializationOptions,omitempty"`
+	// RootURI and WorkspaceFolders are accepted and ignored: odod opens
+	// workspaces explicitly with odod/workspace/open.
+	RootURI          *string           `json:"rootUri,omitempty"`
+	WorkspaceFolders []WorkspaceFolder `json:"workspaceFolders,omitempty"`
+	WorkDoneToken    *ProgressToken    `json:"workDoneToken,omitempty"`
+}
+
+// ClientInfo identifies the editor.
+type ClientInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+// WorkspaceFolder is LSP's workspace folder.
+type WorkspaceFolder struct {
+	URI  string `json:"uri"`
+	Name string `json:"name"`
+}
+
+// ClientCapabilities is the subset of LSP client capabilities odod reads.
+type ClientCapabilities struct {
+	Window *WindowClientCapabilities `json:"window,omitempty"`
+	// Workspace capabilities are accepted and ignored.
+	Workspace json.RawMessage `json:"workspace,omitempty"`
+}
+
+// WindowClientCapabilities says whether the client supports server-created
+// progress tokens.
+type WindowClientCapabilities struct {
+	WorkDoneProgress bool `json:"workDoneProgress,omitempty"`
+}
+
+// InitializationOptions are odod's settings sent by the editor in
+// initialize. Every field is optional.
+type InitializationOptions struct {
+	// LogLevel sets the level of odod's stderr log and of what it mirrors
+	// to window/logMessage: "debug", "info", "warn" or "error".
+	LogLevel string `json:"logLevel,omitempty"`
+	// Kubeconfig is the path of the kubeconfig file; empty means the
+	// usual lookup ($KUBECONFIG, then ~/.kube/config), as kubectl does.
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// Context selects a kubeconfig context; empty means the current one.
+	Context string `json:"context,omitempty"`
+	// Namespace overrides the namespace of the context.
+	Namespace string `json:"namespace,omitempty"`
+	// InitImage is the image reference of odod's init image (default: the
+	// ODOD_INIT_IMAGE environment variable, else the local cluster's).
+	InitImage string `json:"initImage,omitempty"`
+	// DebugMethods enables the odod/debug/* methods used by conformance
+	// tests and for diagnosing editor integrations.
+	DebugMethods bool `json:"debugMethods,omitempty"`
+}
+
+// InitializeResult answers initialize.
+type InitializeResult struct {
+	Capabilities ServerCapabilities `json:"capabilities"`
+	ServerInfo   ServerInfo         `json:"serverInfo"`
+}
+
+// ServerInfo names the server, as LSP's serverInfo.
+type ServerInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ServerCapabilities holds odod's features under experimental, since none
+// of them is a standard LSP feature.
+type ServerCapabilities struct {
+	Experimental ExperimentalCapabilities `json:"experimental"`
+}
+
+// ExperimentalCapabilities lists what this odod supports, so a plugin can
+// adapt to older or newer daemons.
+type ExperimentalCapabilities struct {
+	// ProtocolVersion is odod's protocol version (semantic versioning:
+	// a new minor adds methods or fields).
+	ProtocolVersion string `json:"protocolVersion"`
+	// Methods are the odod/* requests this daemon answers.
+	Methods []string `json:"methods"`
+	// Notifications are the odod/* notifications this daemon may send.
+	Notifications []string `json:"notifications"`
+	// WorkDoneProgress is true: long requests report $/progress.
+	WorkDoneProgress bool `json:"workDoneProgress"`
+}
+
+// CancelParams is $/cancelRequest's params. ID is a number or a string.
+type CancelParams struct {
+	ID json.RawMessage `json:"id"`
+}
+
+// ProgressToken is a number or a string, as LSP's.
+type ProgressToken = json.RawMessage
+
+// WorkDoneProgressCreateParams asks the client to create a progress token.
+type WorkDoneProgressCreateParams struct {
+	Token ProgressToken `json:"token"`
+}
+
+// WorkDoneProgressCancelParams asks the server to cancel the operation
+// reporting on Token.
+type WorkDoneProgressCancelParams struct {
+	Token ProgressToken `json:"token"`
+}
+
+// ProgressParams is $/progress's params.
+type ProgressParams struct {
+	Token ProgressToken `json:"token"`
+	Value any           `json:"value"`
+}
+
+// WorkDoneProgressBegin starts a progress report.
+type WorkDoneProgressBegin struct {
+	Kind        string `json:"kind"` // "begin"
+	Title       string `json:"title"`
+	Cancellable bool   `json:"cancellable,omitempty"`
+	Message     string `json:"message,omitempty"`
+	Percentage  *int   `json:"percentage,omitempty"`
+}
+
+// WorkDoneProgressReport updates a progress report.
+type WorkDoneProgressReport struct {
+	Kind        string `json:"kind"` // "report"
+	Cancellable bool   `json:"cancellable,omitempty"`
+	Message     string `json:"message,omitempty"`
+	Percentage  *int   `json:"percentage,omitempty"`
+}
+
+// WorkDoneProgressEnd ends a progress report.
+type WorkDoneProgressEnd struct {
+	Kind    string `json:"kind"` // "end"
+	Message string `json:"message,omitempty"`
+}
+
+// MessageType is LSP's message severity.
+type MessageType int
+
+// LSP message severities.
+const (
+	MessageError   MessageType = 1
+	MessageWarning MessageType = 2
+	MessageInfo    MessageType = 3
+	MessageLog     MessageType = 4
+)
+
+// LogMessageParams is window/logMessage's and window/showMessage's params.
+type LogMessageParams struct {
+	Type    MessageType `json:"type"`
+	Message string      `json:"message"`
+}
+
+// ShowMessageParams is window/showMessage's params.
+type ShowMessageParams = LogMessageParams
+
+// FileChangeType is LSP's kind of watched-file event.
+type FileChangeType int
+
+// LSP watched-file event kinds.
+const (
+	FileCreated FileChangeType = 1
+	FileChanged FileChangeType = 2
+	FileDeleted FileChangeType = 3
+)
+
+// FileEvent is one editor hint in workspace/didChangeWatchedFiles.
+type FileEvent struct {
+	URI  string         `json:"uri"`
+	Type FileChangeType `json:"type"`
+}
+
+// DidChangeWatchedFilesParams carries editor hints; odod merges them with
+// its own watcher's events.
+type DidChangeWatchedFilesParams struct {
+	Changes []FileEvent `json:"changes"`
+}
+
+// WorkDoneProgressParams is embedded in requests that report progress on a
+// token the client chose.
+type WorkDoneProgressParams struct {
+	WorkDoneToken ProgressToken `json:"workDoneToken,omitempty"`
+}
