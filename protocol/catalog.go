@@ -74,7 +74,6 @@ func ErrorCodes() []CodeInfo {
 		{CodeRequestFailed, "RequestFailed"},
 		{CodeWorkspaceNotFound, "WorkspaceNotFound"},
 		{CodeIndexFailed, "IndexFailed"},
-		{CodeWatchLimit, "WatchLimit"},
 		{CodeClusterUnreachable, "ClusterUnreachable"},
 		{CodeUnauthorized, "Unauthorized"},
 		{CodeComponentNotConfigured, "ComponentNotConfigured"},

@@ -19,8 +19,6 @@ const (
 	// CodeIndexFailed: the workspace could not be indexed (permissions,
 	// I/O error).
 	CodeIndexFailed = -32011
-	// CodeWatchLimit: the OS watch limit was reached; odod polls instead.
-	CodeWatchLimit = -32012
 	// CodeClusterUnreachable: the cluster's API server did not answer.
 	CodeClusterUnreachable = -32020
 	// CodeUnauthorized: the cluster refused the credentials.
