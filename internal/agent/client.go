@@ -1,0 +1,477 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+
+	"go.uber.org/zap"
+)
+
+// ClientOptions configure NewClient.
+type ClientOptions struct {
+	// Name identifies the client in the agent's logs, e.g. "odod v0.3.0".
+	Name string
+	// Logger receives diagnostics. Nil: no logs.
+	Logger *zap.Logger
+}
+
+// Client is the daemon's end of one agent stream. All methods are safe for
+// concurrent use, and requests are pipelined: any number of puts and other
+// requests may be in flight at once, so callers get throughput by issuing
+// them from several goroutines or with StartPut.
+type Client struct {
+	rw       io.ReadWriteCloser
+	w        *frameWriter
+	log      *zap.Logger
+	info     AgentInfo
+	readDone chan struct{}
+
+	mu     sync.Mutex
+	nextID uint32
+	calls  map[uint32]*call
+	err    error // set when the stream broke; every later call fails with it
+}
+
+// AgentInfo is what the agent reported in the handshake.
+type AgentInfo struct {
+	Protocol     int    // the protocol version in use
+	AgentVersion string // the agent binary's version
+	Root         string // the agent's root directory in the container
+}
+
+// ErrClosed is returned by calls on a closed client.
+var ErrClosed = errors.New("agent client closed")
+
+type call struct {
+	op, path  string
+	frames    chan Frame    // replies; the last one is OK, Error, Exit or Pong
+	abandoned chan struct{} // closed when the caller stopped listening
+	once      sync.Once
+}
+
+func (c *call) abandon() { c.once.Do(func() { close(c.abandoned) }) }
+
+// NewClient performs the handshake on rw (typically the stdin/stdout of
+// `kubectl exec -i POD -- /opt/odo/bin/agent --root /tmp/src`) and returns a
+// client that owns rw: Close closes it. When the agent speaks no common
+// protocol version the error wraps ErrIncompatibleAgent.
+func NewClient(ctx context.Context, rw io.ReadWriteCloser, opts ClientOptions) (*Client, error) {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	c := &Client{
+		rw: rw, w: newFrameWriter(rw), log: log,
+		readDone: make(chan struct{}), calls: map[uint32]*call{}, nextID: 1,
+	}
+	type result struct {
+		info AgentInfo
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		info, err := c.handshake(opts.Name)
+		done <- result{info, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			_ = rw.Close()
+			return nil, r.err
+		}
+		c.info = r.info
+	case <-ctx.Done():
+		_ = rw.Close() // unblocks the handshake goroutine
+		<-done
+		return nil, fmt.Errorf("agent handshake: %w", ctx.Err())
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+func (c *Client) handshake(name string) (AgentInfo, error) {
+	hello := helloRequest{Magic: helloMagic, MinProtocol: MinProtocol, MaxProtocol: MaxProtocol, Client: name}
+	if err := c.w.write(FrameHello, 0, mustJSON(hello), true); err != nil {
+		return AgentInfo{}, fmt.Errorf("agent handshake: send hello: %w", err)
+	}
+	f, err := ReadFrame(c.rw)
+	if err != nil {
+		return AgentInfo{}, fmt.Errorf("agent handshake: %w; check that the container runs odod's init image (/opt/odo/bin/agent)", err)
+	}
+	switch f.Type {
+	case FrameHelloReply:
+		var reply helloReply
+		if err := decodeJSON(f.Payload, &reply); err != nil || reply.Magic != helloMagic {
+			return AgentInfo{}, fmt.Errorf("agent handshake: malformed reply %s", quoteBytes(f.Payload))
+		}
+		if reply.Protocol < MinProtocol || reply.Protocol > MaxProtocol {
+			return AgentInfo{}, fmt.Errorf("%w (agent %s chose protocol %d, odod speaks %d..%d)", ErrIncompatibleAgent, reply.AgentVersion, reply.Protocol, MinProtocol, MaxProtocol)
+		}
+		return AgentInfo{Protocol: reply.Protocol, AgentVersion: reply.AgentVersion, Root: reply.Root}, nil
+	case FrameError:
+		var reply errorReply
+		_ = decodeJSON(f.Payload, &reply)
+		if reply.Code == CodeIncompatible {
+			return AgentInfo{}, fmt.Errorf("%w (%s)", ErrIncompatibleAgent, reply.Message)
+		}
+		return AgentInfo{}, fmt.Errorf("agent handshake refused: %s", reply.Message)
+	default:
+		return AgentInfo{}, fmt.Errorf("agent handshake: unexpected %s frame", f.Type)
+	}
+}
+
+// Info returns what the agent reported in the handshake.
+func (c *Client) Info() AgentInfo { return c.info }
+
+// Close closes the stream and fails calls still in flight. Puts not yet
+// acknowledged are discarded by the agent, never left half-written.
+func (c *Client) Close() error {
+	err := c.rw.Close()
+	<-c.readDone
+	return err
+}
+
+// Done is closed when the stream has ended (Close, or the agent went away).
+func (c *Client) Done() <-chan struct{} { return c.readDone }
+
+// Err reports why the stream ended, or nil while it is up.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *Client) readLoop() {
+	defer close(c.readDone)
+	for {
+		f, err := ReadFrame(c.rw)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.mu.Lock()
+		cl := c.calls[f.ID]
+		if cl != nil && isTerminal(f.Type) {
+			delete(c.calls, f.ID)
+		}
+		c.mu.Unlock()
+		if cl == nil {
+			continue // a reply to a call its caller abandoned
+		}
+		select {
+		case cl.frames <- f:
+		case <-cl.abandoned:
+		}
+	}
+}
+
+func isTerminal(t FrameType) bool {
+	switch t {
+	case FrameOK, FrameError, FrameExit, FramePong:
+		return true
+	}
+	return false
+}
+
+func (c *Client) fail(err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, fs.ErrClosed) || errors.Is(err, io.ErrClosedPipe) {
+		err = fmt.Errorf("%w: the agent stream ended", ErrClosed)
+	} else {
+		err = fmt.Errorf("agent stream broken: %w; the pod may have restarted, reconnect and resync", err)
+	}
+	c.mu.Lock()
+	c.err = err
+	calls := c.calls
+	c.calls = map[uint32]*call{}
+	c.mu.Unlock()
+	for _, cl := range calls {
+		cl.abandon()
+	}
+}
+
+// begin registers a call and returns its id.
+func (c *Client) begin(op, path string, buffer int) (uint32, *call, error) {
+	cl := &call{op: op, path: path, frames: make(chan Frame, buffer), abandoned: make(chan struct{})}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return 0, nil, c.err
+	}
+	id := c.nextID
+	c.nextID++
+	if c.nextID == 0 {
+		c.nextID = 1 // 0 is the handshake's
+	}
+	c.calls[id] = cl
+	return id, cl, nil
+}
+
+func (c *Client) forget(id uint32, cl *call) {
+	c.mu.Lock()
+	if c.calls[id] == cl {
+		delete(c.calls, id)
+	}
+	c.mu.Unlock()
+	cl.abandon()
+}
+
+// next waits for the call's next reply frame, flushing what is buffered
+// first so the agent can answer.
+func (c *Client) next(ctx context.Context, id uint32, cl *call) (Frame, error) {
+	if err := c.w.flush(); err != nil {
+		c.forget(id, cl)
+		return Frame{}, fmt.Errorf("agent %s: send: %w", cl.op, err)
+	}
+	select {
+	case f := <-cl.frames:
+		return f, nil
+	case <-cl.abandoned:
+		select {
+		case f := <-cl.frames: // delivered just before the stream ended
+			return f, nil
+		default:
+		}
+		return Frame{}, c.Err()
+	case <-ctx.Done():
+		c.forget(id, cl)
+		return Frame{}, ctx.Err()
+	}
+}
+
+// await waits for a call that ends in OK or Error.
+func (c *Client) await(ctx context.Context, id uint32, cl *call) error {
+	f, err := c.next(ctx, id, cl)
+	if err != nil {
+		return err
+	}
+	return replyError(cl, f)
+}
+
+func replyError(cl *call, f Frame) error {
+	switch f.Type {
+	case FrameOK, FramePong:
+		return nil
+	case FrameError:
+		var reply errorReply
+		if err := decodeJSON(f.Payload, &reply); err != nil {
+			return fmt.Errorf("agent %s: malformed error reply: %w", cl.op, err)
+		}
+		return &RemoteError{Op: cl.op, Path: cl.path, Code: reply.Code, Message: reply.Message}
+	default:
+		return fmt.Errorf("agent %s: unexpected %s reply", cl.op, f.Type)
+	}
+}
+
+// simple sends one request frame and waits for OK or Error.
+func (c *Client) simple(ctx context.Context, t FrameType, path string, payload []byte) error {
+	id, cl, err := c.begin(t.String(), path, 1)
+	if err != nil {
+		return err
+	}
+	if err := c.w.write(t, id, payload, false); err != nil {
+		c.forget(id, cl)
+		return fmt.Errorf("agent %s: send: %w", t, err)
+	}
+	return c.await(ctx, id, cl)
+}
+
+// Ping checks that the agent answers.
+func (c *Client) Ping(ctx context.Context) error {
+	return c.simple(ctx, FramePing, "", nil)
+}
+
+// Delete removes path (recursively, for a directory). Deleting a path that
+// does not exist succeeds.
+func (c *Client) Delete(ctx context.Context, path string) error {
+	return c.simple(ctx, FrameDelete, path, mustJSON(pathRequest{Path: path}))
+}
+
+// Mkdir creates path and its missing parents with mode's permission bits
+// (0 means 0755).
+func (c *Client) Mkdir(ctx context.Context, path string, mode fs.FileMode) error {
+	return c.simple(ctx, FrameMkdir, path, mustJSON(mkdirRequest{Path: path, Mode: uint32(mode.Perm())}))
+}
+
+// Symlink makes path a symlink to target, replacing a file or symlink there.
+func (c *Client) Symlink(ctx context.Context, path, target string) error {
+	return c.simple(ctx, FrameSymlink, path, mustJSON(symlinkRequest{Path: path, Target: target}))
+}
+
+// PendingPut is a put whose content has been sent; Wait collects the
+// agent's verdict.
+type PendingPut struct {
+	c   *Client
+	id  uint32
+	cl  *call
+	err error // a failure before or while sending
+}
+
+// Wait waits until the agent has renamed the file into place or refused it.
+func (p *PendingPut) Wait(ctx context.Context) error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.c.await(ctx, p.id, p.cl)
+}
+
+// StartPut streams r (exactly size bytes) to path with mode's permission
+// bits and returns without waiting for the agent's answer, so a caller can
+// send many files back to back and then Wait for each. Parent directories
+// are created. Content travels in ChunkSize frames; memory use does not
+// grow with the file size.
+func (c *Client) StartPut(ctx context.Context, path string, mode fs.FileMode, r io.Reader, size int64) *PendingPut {
+	id, cl, err := c.begin("Put", path, 1)
+	if err != nil {
+		return &PendingPut{err: err}
+	}
+	p := &PendingPut{c: c, id: id, cl: cl}
+	fail := func(err error) *PendingPut {
+		c.forget(id, cl)
+		p.err = err
+		return p
+	}
+	if err := c.w.write(FramePutBegin, id, mustJSON(putBegin{Path: path, Mode: uint32(mode.Perm()), Size: size}), false); err != nil {
+		return fail(fmt.Errorf("agent put %s: send: %w", path, err))
+	}
+	hasher := NewHasher()
+	buf := make([]byte, min(int64(ChunkSize), max(size, 1)))
+	var sent int64
+	var readErr error
+	for readErr == nil {
+		if err := ctx.Err(); err != nil {
+			readErr = err
+			break
+		}
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if sent+int64(n) > size {
+				readErr = fmt.Errorf("agent put %s: the source has more than the %d bytes announced; it changed while being sent, push again", path, size)
+				break
+			}
+			_, _ = hasher.Write(buf[:n])
+			if werr := c.w.write(FramePutData, id, buf[:n], false); werr != nil {
+				return fail(fmt.Errorf("agent put %s: send: %w", path, werr))
+			}
+			sent += int64(n)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("agent put %s: read source: %w", path, err)
+		}
+	}
+	if readErr == nil && sent != size {
+		readErr = fmt.Errorf("agent put %s: the source has %d bytes, %d were announced; it changed while being sent, push again", path, sent, size)
+	}
+	end := putEnd{Hash: hasher.HashSum()}
+	if readErr != nil {
+		end = putEnd{Abort: true} // the agent discards the temporary file
+	}
+	if err := c.w.write(FramePutEnd, id, mustJSON(end), false); err != nil {
+		return fail(fmt.Errorf("agent put %s: send: %w", path, err))
+	}
+	if readErr != nil {
+		// The agent's "aborted" answer is of no interest; ours is.
+		return fail(readErr)
+	}
+	return p
+}
+
+// PutFile writes size bytes from r to path atomically (see StartPut) and
+// waits for the agent to confirm. For many files, use StartPut or call
+// PutFile from several goroutines: requests are pipelined.
+func (c *Client) PutFile(ctx context.Context, path string, mode fs.FileMode, r io.Reader, size int64) error {
+	return c.StartPut(ctx, path, mode, r, size).Wait(ctx)
+}
+
+// List returns every file, directory and symlink under dir (relative to
+// the agent's root; "." for all of it), with content hashes of files. The
+// directory itself is not included. Paths are relative to the agent's root.
+func (c *Client) List(ctx context.Context, dir string) ([]Entry, error) {
+	id, cl, err := c.begin("List", dir, 16)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.w.write(FrameList, id, mustJSON(pathRequest{Path: dir}), false); err != nil {
+		c.forget(id, cl)
+		return nil, fmt.Errorf("agent list %s: send: %w", dir, err)
+	}
+	var entries []Entry
+	for {
+		f, err := c.next(ctx, id, cl)
+		if err != nil {
+			return nil, err
+		}
+		if f.Type != FrameListBatch {
+			if err := replyError(cl, f); err != nil {
+				return nil, err
+			}
+			return entries, nil
+		}
+		var batch listBatch
+		if err := decodeJSON(f.Payload, &batch); err != nil {
+			c.forget(id, cl)
+			return nil, fmt.Errorf("agent list %s: %w", dir, err)
+		}
+		entries = append(entries, batch.Entries...)
+	}
+}
+
+// Run runs argv in the agent's root directory with env ("KEY=value")
+// added to the agent's environment, copying its output to stdout and stderr
+// as it arrives, and returns its exit status (128+n when killed by signal
+// n). Canceling ctx kills the command's process group.
+func (c *Client) Run(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
+	return c.RunIn(ctx, "", argv, env, stdout, stderr)
+}
+
+// RunIn is Run in dir, a directory relative to the agent's root.
+func (c *Client) RunIn(ctx context.Context, dir string, argv, env []string, stdout, stderr io.Writer) (int, error) {
+	id, cl, err := c.begin("Run", dir, 64)
+	if err != nil {
+		return -1, err
+	}
+	if err := c.w.write(FrameRun, id, mustJSON(runRequest{Argv: argv, Env: env, Dir: dir}), false); err != nil {
+		c.forget(id, cl)
+		return -1, fmt.Errorf("agent run: send: %w", err)
+	}
+	var writeErr error
+	for {
+		f, err := c.next(ctx, id, cl)
+		if err != nil {
+			if ctx.Err() != nil {
+				// Tell the agent to kill the command; the answer is not awaited.
+				_ = c.w.write(FrameCancel, id, nil, true)
+			}
+			return -1, err
+		}
+		switch f.Type {
+		case FrameStdout, FrameStderr:
+			w := stdout
+			if f.Type == FrameStderr {
+				w = stderr
+			}
+			if w != nil && writeErr == nil {
+				if _, err := w.Write(f.Payload); err != nil {
+					writeErr = fmt.Errorf("agent run: copy output: %w", err)
+				}
+			}
+		case FrameExit:
+			var reply exitReply
+			if err := decodeJSON(f.Payload, &reply); err != nil {
+				return -1, fmt.Errorf("agent run: %w", err)
+			}
+			return reply.Code, writeErr
+		default:
+			if err := replyError(cl, f); err != nil {
+				return -1, err
+			}
+			return -1, fmt.Errorf("agent run: unexpected %s reply", f.Type)
+		}
+	}
+}

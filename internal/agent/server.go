@@ -1,0 +1,636 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"strings"
+	"sync"
+	"syscall"
+
+	"go.uber.org/zap"
+)
+
+// ServerOptions configure Serve.
+type ServerOptions struct {
+	// Root is the directory every path is confined to; it is created when
+	// missing.
+	Root string
+	// Version is the agent's own version, reported in the handshake.
+	Version string
+	// Logger receives diagnostics (never the protocol stream). Nil: no logs.
+	Logger *zap.Logger
+}
+
+// Serve runs the agent's side of the protocol: it reads requests from r and
+// writes replies to w until r ends or ctx is done. Requests are applied in
+// the order they arrive, except Run, which runs concurrently. When the
+// stream ends, unfinished puts are discarded (their temporary files
+// removed) and running commands are killed. It returns nil on a clean end
+// of stream.
+func Serve(ctx context.Context, r io.Reader, w io.Writer, opts ServerOptions) error {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if opts.Root == "" {
+		return errors.New("agent: no root directory given; pass --root DIR")
+	}
+	if err := os.MkdirAll(opts.Root, 0o755); err != nil {
+		return fmt.Errorf("agent: create root %s: %w", opts.Root, err)
+	}
+	root, err := os.OpenRoot(opts.Root)
+	if err != nil {
+		return fmt.Errorf("agent: open root %s: %w", opts.Root, err)
+	}
+	defer root.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := &server{
+		ctx:     ctx,
+		root:    root,
+		rootDir: opts.Root,
+		version: opts.Version,
+		log:     log,
+		br:      bufio.NewReaderSize(r, 256<<10),
+		w:       newFrameWriter(w),
+		puts:    map[uint32]*pendingPut{},
+		runs:    map[uint32]context.CancelFunc{},
+	}
+	// Closing the input is how a canceled context stops a blocked read.
+	if rc, ok := r.(io.Closer); ok {
+		stop := context.AfterFunc(ctx, func() { _ = rc.Close() })
+		defer stop()
+	}
+	defer s.shutdown()
+	return s.loop()
+}
+
+type server struct {
+	ctx      context.Context
+	root     *os.Root
+	rootDir  string
+	version  string
+	log      *zap.Logger
+	br       *bufio.Reader
+	w        *frameWriter
+	protocol int
+
+	puts map[uint32]*pendingPut // touched only by the loop goroutine
+
+	runsMu sync.Mutex
+	runs   map[uint32]context.CancelFunc
+	runWG  sync.WaitGroup
+}
+
+type pendingPut struct {
+	file    *os.File
+	tmp     string // temporary name, relative to the root
+	final   string // target name, relative to the root
+	mode    fs.FileMode
+	size    int64
+	written int64
+	hasher  *Hasher
+	failed  *errorReply // set once a write failed; later chunks are dropped
+}
+
+func (s *server) loop() error {
+	first, err := ReadFrame(s.br)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("agent: read handshake: %w", err)
+	}
+	if err := s.handshake(first); err != nil {
+		return err
+	}
+	for {
+		if s.br.Buffered() == 0 {
+			// About to block on input: let replies so far reach the client.
+			if err := s.w.flush(); err != nil {
+				return fmt.Errorf("agent: write replies: %w", err)
+			}
+		}
+		f, err := ReadFrame(s.br)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("agent: read request: %w", err)
+		}
+		if err := s.handle(f); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *server) handshake(f Frame) error {
+	var hello helloRequest
+	if f.Type != FrameHello || decodeJSON(f.Payload, &hello) != nil || hello.Magic != helloMagic {
+		_ = s.w.write(FrameError, f.ID, mustJSON(errorReply{Code: CodeInvalid, Message: "expected a Hello frame first"}), true)
+		return fmt.Errorf("agent: the first frame is %s, not a Hello from odod", f.Type)
+	}
+	chosen := min(hello.MaxProtocol, MaxProtocol)
+	if chosen < hello.MinProtocol || chosen < MinProtocol {
+		msg := fmt.Sprintf("agent %s speaks protocol %d..%d, the client %d..%d", s.version, MinProtocol, MaxProtocol, hello.MinProtocol, hello.MaxProtocol)
+		_ = s.w.write(FrameError, f.ID, mustJSON(errorReply{Code: CodeIncompatible, Message: msg}), true)
+		return fmt.Errorf("agent: %s", msg)
+	}
+	s.protocol = chosen
+	s.log.Debug("handshake", zap.String("client", hello.Client), zap.Int("protocol", chosen))
+	return s.w.write(FrameHelloReply, f.ID, mustJSON(helloReply{
+		Magic: helloMagic, Protocol: chosen, AgentVersion: s.version, Root: s.rootDir,
+	}), true)
+}
+
+// handle applies one request. It returns an error only when the stream
+// itself is broken; request failures become Error frames.
+func (s *server) handle(f Frame) error {
+	var reply *errorReply
+	switch f.Type {
+	case FramePing:
+		return s.w.write(FramePong, f.ID, nil, false)
+	case FramePutBegin:
+		// A put is answered once, at PutEnd, even when PutBegin fails.
+		s.putBegin(f)
+		return nil
+	case FramePutData:
+		s.putData(f)
+		return nil // data frames are acknowledged by PutEnd's reply
+	case FramePutEnd:
+		reply = s.putEnd(f)
+	case FrameDelete:
+		reply = s.delete(f)
+	case FrameMkdir:
+		reply = s.mkdir(f)
+	case FrameSymlink:
+		reply = s.symlink(f)
+	case FrameList:
+		reply = s.list(f)
+	case FrameRun:
+		reply = s.startRun(f)
+		if reply == nil {
+			return nil // Exit comes from the command's goroutine
+		}
+	case FrameCancel:
+		s.cancelRun(f.ID)
+		return nil
+	default:
+		reply = &errorReply{Code: CodeUnsupported, Message: fmt.Sprintf("this agent (%s) does not support %s frames; re-create the pod to get a newer agent", s.version, f.Type)}
+	}
+	if reply != nil {
+		return s.w.write(FrameError, f.ID, mustJSON(reply), false)
+	}
+	return s.w.write(FrameOK, f.ID, nil, false)
+}
+
+func invalid(err error) *errorReply {
+	return &errorReply{Code: CodeInvalid, Message: err.Error()}
+}
+
+// fsError turns a file system error into a reply, telling confinement
+// violations apart from plain failures.
+func fsError(op, name string, err error) *errorReply {
+	code := CodeIO
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		code = CodeNotExist
+	case strings.Contains(err.Error(), "escapes from parent") || strings.Contains(err.Error(), "path escapes"):
+		code = CodeEscapesRoot
+	}
+	return &errorReply{Code: code, Message: fmt.Sprintf("%s %s: %v", op, name, err)}
+}
+
+func (s *server) putBegin(f Frame) {
+	if old, dup := s.puts[f.ID]; dup {
+		old.fail(invalid(fmt.Errorf("request id %d already has a put in progress", f.ID)), s.root)
+		return
+	}
+	var req putBegin
+	if err := decodeJSON(f.Payload, &req); err != nil {
+		s.failPut(f.ID, invalid(err))
+		return
+	}
+	name, err := CleanPath(req.Path)
+	if err == nil && name == "." {
+		err = errors.New("cannot put a file at the root itself")
+	}
+	if err != nil {
+		s.failPut(f.ID, invalid(err))
+		return
+	}
+	if req.Size < 0 {
+		s.failPut(f.ID, invalid(fmt.Errorf("negative size %d", req.Size)))
+		return
+	}
+	dir, base := path.Split(name)
+	if dir != "" {
+		if err := s.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
+			s.failPut(f.ID, fsError("create parent directory of", name, err))
+			return
+		}
+	}
+	tmp := dir + tempName(base)
+	file, err := s.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		s.failPut(f.ID, fsError("create temporary file for", name, err))
+		return
+	}
+	s.puts[f.ID] = &pendingPut{
+		file: file, tmp: tmp, final: name, mode: fs.FileMode(req.Mode).Perm(),
+		size: req.Size, hasher: NewHasher(),
+	}
+}
+
+// failPut records a put that failed at PutBegin: its data frames are
+// dropped and PutEnd reports the error.
+func (s *server) failPut(id uint32, reply *errorReply) {
+	s.puts[id] = &pendingPut{failed: reply}
+}
+
+func tempName(base string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	if len(base) > 200 {
+		base = base[:200] // stay under NAME_MAX with the prefix and suffix
+	}
+	return tempPrefix + base + "." + hex.EncodeToString(b[:])
+}
+
+func (s *server) putData(f Frame) {
+	p, ok := s.puts[f.ID]
+	if !ok || p.failed != nil {
+		return // an unknown or failed put: the error was or will be reported
+	}
+	if p.written+int64(len(f.Payload)) > p.size {
+		p.fail(&errorReply{Code: CodeChecksum, Message: fmt.Sprintf("put %s: more content than the announced %d bytes", p.final, p.size)}, s.root)
+		return
+	}
+	if _, err := p.file.Write(f.Payload); err != nil {
+		p.fail(fsError("write", p.final, err), s.root)
+		return
+	}
+	_, _ = p.hasher.Write(f.Payload)
+	p.written += int64(len(f.Payload))
+}
+
+// fail discards the temporary file and remembers the error for PutEnd.
+func (p *pendingPut) fail(reply *errorReply, root *os.Root) {
+	p.failed = reply
+	p.discard(root)
+}
+
+func (p *pendingPut) discard(root *os.Root) {
+	if p.file != nil {
+		_ = p.file.Close()
+		_ = root.Remove(p.tmp)
+		p.file = nil
+	}
+}
+
+func (s *server) putEnd(f Frame) *errorReply {
+	p, ok := s.puts[f.ID]
+	if !ok {
+		return invalid(fmt.Errorf("PutEnd for request id %d without PutBegin", f.ID))
+	}
+	delete(s.puts, f.ID)
+	if p.failed != nil {
+		return p.failed
+	}
+	var end putEnd
+	if err := decodeJSON(f.Payload, &end); err != nil {
+		p.discard(s.root)
+		return invalid(err)
+	}
+	if end.Abort {
+		p.discard(s.root)
+		return &errorReply{Code: CodeCanceled, Message: "put " + p.final + " aborted by the client"}
+	}
+	if p.written != p.size {
+		p.discard(s.root)
+		return &errorReply{Code: CodeChecksum, Message: fmt.Sprintf("put %s: received %d bytes, announced %d", p.final, p.written, p.size)}
+	}
+	if got := p.hasher.HashSum(); end.Hash != "" && got != end.Hash {
+		p.discard(s.root)
+		return &errorReply{Code: CodeChecksum, Message: fmt.Sprintf("put %s: content hash %s, client sent %s", p.final, got, end.Hash)}
+	}
+	if err := p.file.Chmod(p.mode); err != nil {
+		p.discard(s.root)
+		return fsError("chmod", p.final, err)
+	}
+	if err := p.file.Close(); err != nil {
+		p.file = nil
+		_ = s.root.Remove(p.tmp)
+		return fsError("close", p.final, err)
+	}
+	p.file = nil
+	if err := s.root.Rename(p.tmp, p.final); err != nil {
+		_ = s.root.Remove(p.tmp)
+		return fsError("rename into place", p.final, err)
+	}
+	return nil
+}
+
+func (s *server) delete(f Frame) *errorReply {
+	var req pathRequest
+	if err := decodeJSON(f.Payload, &req); err != nil {
+		return invalid(err)
+	}
+	name, err := CleanPath(req.Path)
+	if err == nil && name == "." {
+		err = errors.New("refusing to delete the root itself")
+	}
+	if err != nil {
+		return invalid(err)
+	}
+	if err := s.root.RemoveAll(name); err != nil {
+		return fsError("delete", name, err)
+	}
+	return nil
+}
+
+func (s *server) mkdir(f Frame) *errorReply {
+	var req mkdirRequest
+	if err := decodeJSON(f.Payload, &req); err != nil {
+		return invalid(err)
+	}
+	name, err := CleanPath(req.Path)
+	if err != nil {
+		return invalid(err)
+	}
+	mode := fs.FileMode(req.Mode).Perm()
+	if mode == 0 {
+		mode = 0o755
+	}
+	if err := s.root.MkdirAll(name, mode); err != nil {
+		return fsError("mkdir", name, err)
+	}
+	return nil
+}
+
+func (s *server) symlink(f Frame) *errorReply {
+	var req symlinkRequest
+	if err := decodeJSON(f.Payload, &req); err != nil {
+		return invalid(err)
+	}
+	name, err := CleanPath(req.Path)
+	if err == nil && name == "." {
+		err = errors.New("cannot replace the root with a symlink")
+	}
+	if err == nil && (req.Target == "" || strings.ContainsRune(req.Target, 0)) {
+		err = errors.New("symlink target is empty or contains a NUL byte")
+	}
+	if err != nil {
+		return invalid(err)
+	}
+	dir, base := path.Split(name)
+	if dir != "" {
+		if err := s.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
+			return fsError("create parent directory of", name, err)
+		}
+	}
+	// A symlink is created under a temporary name and renamed over the
+	// target, so it replaces a file or link atomically.
+	tmp := dir + tempName(base)
+	if err := s.root.Symlink(req.Target, tmp); err != nil {
+		return fsError("symlink", name, err)
+	}
+	if err := s.root.Rename(tmp, name); err != nil {
+		_ = s.root.Remove(tmp)
+		return fsError("symlink", name, err)
+	}
+	return nil
+}
+
+const listBatchSize = 512
+
+func (s *server) list(f Frame) *errorReply {
+	var req pathRequest
+	if err := decodeJSON(f.Payload, &req); err != nil {
+		return invalid(err)
+	}
+	start, err := CleanPath(req.Path)
+	if err != nil {
+		return invalid(err)
+	}
+	if _, err := s.root.Lstat(start); err != nil {
+		return fsError("list", start, err)
+	}
+	batch := make([]Entry, 0, listBatchSize)
+	var sendErr error
+	walkErr := fs.WalkDir(s.root.FS(), start, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if s.ctx.Err() != nil {
+			return s.ctx.Err()
+		}
+		if strings.HasPrefix(d.Name(), tempPrefix) {
+			return nil
+		}
+		if name == start {
+			return nil // the directory itself is not listed
+		}
+		info, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking
+			}
+			return err
+		}
+		e := Entry{Path: name, Mode: info.Mode()}
+		switch {
+		case info.Mode().IsRegular():
+			e.Size = info.Size()
+			e.Hash, err = s.hashFile(name)
+			if err != nil {
+				return err
+			}
+		case info.Mode()&fs.ModeSymlink != 0:
+			e.LinkTarget, err = s.root.Readlink(name)
+			if err != nil {
+				return err
+			}
+		}
+		batch = append(batch, e)
+		if len(batch) == listBatchSize {
+			sendErr = s.w.write(FrameListBatch, f.ID, mustJSON(listBatch{Entries: batch}), false)
+			batch = batch[:0]
+			return sendErr
+		}
+		return nil
+	})
+	if sendErr != nil {
+		return &errorReply{Code: CodeIO, Message: "send list: " + sendErr.Error()}
+	}
+	if walkErr != nil {
+		return fsError("list", start, walkErr)
+	}
+	if len(batch) > 0 {
+		if err := s.w.write(FrameListBatch, f.ID, mustJSON(listBatch{Entries: batch}), false); err != nil {
+			return &errorReply{Code: CodeIO, Message: "send list: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+func (s *server) hashFile(name string) (string, error) {
+	file, err := s.root.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer file.Close()
+	h := NewHasher()
+	if _, err := io.Copy(h, file); err != nil {
+		return "", err
+	}
+	return h.HashSum(), nil
+}
+
+func (s *server) startRun(f Frame) *errorReply {
+	var req runRequest
+	if err := decodeJSON(f.Payload, &req); err != nil {
+		return invalid(err)
+	}
+	if len(req.Argv) == 0 || req.Argv[0] == "" {
+		return invalid(errors.New("run: empty command"))
+	}
+	dir := s.rootDir
+	if req.Dir != "" {
+		name, err := CleanPath(req.Dir)
+		if err != nil {
+			return invalid(err)
+		}
+		info, err := s.root.Stat(name)
+		if err != nil {
+			return fsError("run in", name, err)
+		}
+		if !info.IsDir() {
+			return invalid(fmt.Errorf("run: %s is not a directory", name))
+		}
+		dir = path.Join(s.rootDir, name)
+	}
+	s.runsMu.Lock()
+	if _, dup := s.runs[f.ID]; dup {
+		s.runsMu.Unlock()
+		return invalid(fmt.Errorf("request id %d already has a command running", f.ID))
+	}
+	runCtx, cancel := context.WithCancel(s.ctx)
+	s.runs[f.ID] = cancel
+	s.runWG.Add(1)
+	s.runsMu.Unlock()
+
+	go func() {
+		defer s.runWG.Done()
+		defer func() {
+			s.runsMu.Lock()
+			delete(s.runs, f.ID)
+			s.runsMu.Unlock()
+			cancel()
+		}()
+		code, err := s.run(runCtx, f.ID, req, dir)
+		if err != nil {
+			_ = s.w.write(FrameError, f.ID, mustJSON(errorReply{Code: CodeIO, Message: err.Error()}), true)
+			return
+		}
+		_ = s.w.write(FrameExit, f.ID, mustJSON(exitReply{Code: code}), true)
+	}()
+	return nil
+}
+
+func (s *server) cancelRun(id uint32) {
+	s.runsMu.Lock()
+	cancel := s.runs[id]
+	s.runsMu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// run executes one command in its own process group, streaming its output.
+// Canceling ctx kills the whole group.
+func (s *server) run(ctx context.Context, id uint32, req runRequest, dir string) (int, error) {
+	cmd := exec.Command(req.Argv[0], req.Argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), req.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, fmt.Errorf("run %s: %w", req.Argv[0], err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return 0, fmt.Errorf("run %s: %w", req.Argv[0], err)
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("run %s: %w", req.Argv[0], err)
+	}
+	stopKill := context.AfterFunc(ctx, func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	})
+	defer stopKill()
+	var pumps sync.WaitGroup
+	pumps.Add(2)
+	go s.pump(&pumps, FrameStdout, id, stdout)
+	go s.pump(&pumps, FrameStderr, id, stderr)
+	pumps.Wait() // StdoutPipe requires reading everything before Wait
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &exitErr):
+		if status, ok := exitErr.Sys().(syscall.WaitStatus); ok && status.Signaled() {
+			return 128 + int(status.Signal()), nil
+		}
+		return exitErr.ExitCode(), nil
+	default:
+		return 0, fmt.Errorf("run %s: %w", req.Argv[0], err)
+	}
+}
+
+func (s *server) pump(wg *sync.WaitGroup, t FrameType, id uint32, r io.Reader) {
+	defer wg.Done()
+	buf := make([]byte, outputChunkSize)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			// Output is flushed at once: people watch builds live.
+			if werr := s.w.write(t, id, buf[:n], true); werr != nil {
+				_, _ = io.Copy(io.Discard, r) // keep the command from blocking on a full pipe
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// shutdown discards unfinished puts and stops running commands.
+func (s *server) shutdown() {
+	for id, p := range s.puts {
+		p.discard(s.root)
+		delete(s.puts, id)
+	}
+	s.runsMu.Lock()
+	for _, cancel := range s.runs {
+		cancel()
+	}
+	s.runsMu.Unlock()
+	s.runWG.Wait()
+	_ = s.w.flush()
+}
