@@ -18,8 +18,12 @@ build:
 # conformance test, and the cluster tests against the real local cluster.
 test: lint build unit conformance integration
 
+# The concurrency-heavy packages also run under the race detector.
+RACE_PKGS := ./daemon/... ./indexer/... ./internal/agent/... ./sync/...
+
 unit:
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race $$($(GO) list $(RACE_PKGS) 2>/dev/null)
 
 conformance: build
 	hack/conformance.sh
