@@ -1,0 +1,498 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// State is a program's state, named as supervisord names them.
+type State string
+
+// Program states (supervisord's process state machine).
+const (
+	Stopped  State = "STOPPED"
+	Starting State = "STARTING"
+	Running  State = "RUNNING"
+	Backoff  State = "BACKOFF"
+	Stopping State = "STOPPING"
+	Exited   State = "EXITED"
+	Fatal    State = "FATAL"
+)
+
+// Options configure a Supervisor.
+type Options struct {
+	Logger *zap.Logger
+	// Stdout and Stderr receive the output of programs logging to
+	// /dev/stdout and /dev/stderr (default: the process's own).
+	Stdout, Stderr io.Writer
+	// BackoffUnit: after the n-th failed start the program waits n units
+	// before trying again (supervisord: one second).
+	BackoffUnit time.Duration
+}
+
+// Status is one program's state as `supervisord ctl status` shows it.
+type Status struct {
+	Name     string    `json:"name"`
+	State    State     `json:"state"`
+	PID      int       `json:"pid,omitempty"`
+	Since    time.Time `json:"since"`              // when the state was entered
+	ExitCode int       `json:"exitCode,omitempty"` // of the last exit
+	Message  string    `json:"message,omitempty"`  // why it is FATAL/BACKOFF/EXITED
+	Restarts int       `json:"restarts"`           // automatic restarts since the supervisor started
+}
+
+// Supervisor runs the programs of one configuration.
+type Supervisor struct {
+	cfg      *Config
+	opts     Options
+	log      *zap.Logger
+	programs map[string]*program
+	order    []string
+}
+
+// New prepares a supervisor; Run starts it.
+func New(cfg *Config, opts Options) *Supervisor {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.BackoffUnit <= 0 {
+		opts.BackoffUnit = time.Second
+	}
+	s := &Supervisor{cfg: cfg, opts: opts, log: opts.Logger, programs: map[string]*program{}}
+	for _, pc := range cfg.Programs {
+		s.programs[pc.Name] = &program{
+			cfg: pc, sup: s, state: Stopped, since: time.Now(),
+			changed: make(chan struct{}), cmds: make(chan command), exits: make(chan exitEvent, 1),
+		}
+		s.order = append(s.order, pc.Name)
+	}
+	return s
+}
+
+// Run starts the autostart programs, serves the control socket, and keeps
+// everything running until ctx is done; then it stops every program
+// (stopsignal, then SIGKILL after stopwaitsecs) and returns.
+func (s *Supervisor) Run(ctx context.Context) error {
+	listener, err := listenControl(s.cfg.SocketPath)
+	if err != nil {
+		return err
+	}
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	var loops sync.WaitGroup
+	for _, name := range s.order {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			s.programs[name].loop(loopCtx)
+		}()
+	}
+	serveDone := make(chan struct{})
+	go func() {
+		defer close(serveDone)
+		s.serveControl(ctx, listener)
+	}()
+	for _, name := range s.order {
+		if s.programs[name].cfg.AutoStart {
+			if err := s.programs[name].send(ctx, cmdStart); err != nil {
+				s.log.Warn("autostart", zap.String("program", name), zap.Error(err))
+			}
+		}
+	}
+	<-ctx.Done()
+	_ = listener.Close()
+	<-serveDone
+	// Stop programs with a fresh context: shutdown is not cancellable.
+	var stops sync.WaitGroup
+	for _, name := range s.order {
+		stops.Add(1)
+		go func() {
+			defer stops.Done()
+			_ = s.Stop(context.Background(), name)
+		}()
+	}
+	stops.Wait()
+	stopLoops()
+	loops.Wait()
+	_ = os.Remove(s.cfg.SocketPath)
+	return nil
+}
+
+// ErrNoSuchProgram is returned for a name the configuration does not have.
+var ErrNoSuchProgram = errors.New("no such program")
+
+func (s *Supervisor) program(name string) (*program, error) {
+	p, ok := s.programs[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q; the configuration has %v", ErrNoSuchProgram, name, s.order)
+	}
+	return p, nil
+}
+
+// Start starts a stopped program and waits until it is RUNNING (it stayed
+// up startsecs) or has given up (FATAL). Starting a running program
+// succeeds at once.
+func (s *Supervisor) Start(ctx context.Context, name string) error {
+	p, err := s.program(name)
+	if err != nil {
+		return err
+	}
+	if err := p.send(ctx, cmdStart); err != nil {
+		return err
+	}
+	st, err := p.waitFor(ctx, Running, Fatal, Stopped, Exited)
+	if err != nil {
+		return err
+	}
+	if st.State != Running {
+		return fmt.Errorf("%s did not start: %s (%s); see its output in the container log", name, st.State, st.Message)
+	}
+	return nil
+}
+
+// Stop stops a program and waits until it has exited. Stopping a program
+// that is not running succeeds.
+func (s *Supervisor) Stop(ctx context.Context, name string) error {
+	p, err := s.program(name)
+	if err != nil {
+		return err
+	}
+	if err := p.send(ctx, cmdStop); err != nil {
+		return err
+	}
+	_, err = p.waitFor(ctx, Stopped, Exited, Fatal)
+	return err
+}
+
+// Restart stops (if needed) and starts a program.
+func (s *Supervisor) Restart(ctx context.Context, name string) error {
+	if err := s.Stop(ctx, name); err != nil {
+		return err
+	}
+	return s.Start(ctx, name)
+}
+
+// Status reports one program, or all of them when name is "".
+func (s *Supervisor) Status(name string) ([]Status, error) {
+	names := s.order
+	if name != "" {
+		if _, err := s.program(name); err != nil {
+			return nil, err
+		}
+		names = []string{name}
+	}
+	out := make([]Status, 0, len(names))
+	for _, n := range names {
+		out = append(out, s.programs[n].status())
+	}
+	return out, nil
+}
+
+type commandKind int
+
+const (
+	cmdStart commandKind = iota
+	cmdStop
+)
+
+type command struct {
+	kind  commandKind
+	reply chan struct{}
+}
+
+type exitEvent struct {
+	generation int
+	err        error
+}
+
+// program is one supervised program. Its loop goroutine owns the process;
+// the fields under mu are what Status and waitFor read.
+type program struct {
+	cfg   ProgramConfig
+	sup   *Supervisor
+	cmds  chan command
+	exits chan exitEvent
+
+	mu       sync.Mutex
+	state    State
+	since    time.Time
+	pid      int
+	exitCode int
+	message  string
+	restarts int
+	changed  chan struct{} // closed and replaced on every state change
+}
+
+func (p *program) status() Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Status{Name: p.cfg.Name, State: p.state, PID: p.pid, Since: p.since, ExitCode: p.exitCode, Message: p.message, Restarts: p.restarts}
+}
+
+func (p *program) setState(state State, message string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != state {
+		p.sup.log.Info("state", zap.String("program", p.cfg.Name), zap.String("from", string(p.state)), zap.String("to", string(state)), zap.String("message", message))
+	}
+	p.state, p.message, p.since = state, message, time.Now()
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// send hands a command to the loop and waits until the loop has acted on
+// it (so the state already reflects it).
+func (p *program) send(ctx context.Context, kind commandKind) error {
+	c := command{kind: kind, reply: make(chan struct{})}
+	select {
+	case p.cmds <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-c.reply:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *program) waitFor(ctx context.Context, states ...State) (Status, error) {
+	for {
+		p.mu.Lock()
+		changed := p.changed
+		p.mu.Unlock()
+		st := p.status()
+		if slices.Contains(states, st.State) {
+			return st, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return st, fmt.Errorf("waiting for %s (now %s): %w", p.cfg.Name, st.State, ctx.Err())
+		}
+	}
+}
+
+// loop is the program's state machine.
+func (p *program) loop(ctx context.Context) {
+	var (
+		cmd        *exec.Cmd
+		generation int
+		retries    int
+		timer      = time.NewTimer(0)
+		timerFor   State // the state the pending timer belongs to
+		logs       []io.Closer
+	)
+	<-timer.C
+	defer timer.Stop()
+	setTimer := func(d time.Duration, forState State) {
+		timer.Stop()
+		select {
+		case <-timer.C:
+		default:
+		}
+		timer.Reset(d)
+		timerFor = forState
+	}
+	closeLogs := func() {
+		for _, c := range logs {
+			_ = c.Close()
+		}
+		logs = nil
+	}
+	defer closeLogs()
+	var handleExit func(err error)
+	spawn := func() {
+		closeLogs()
+		generation++
+		var err error
+		cmd, logs, err = p.command()
+		if err == nil {
+			err = cmd.Start()
+		}
+		if err != nil {
+			// A spawn error counts as a start that failed at once.
+			closeLogs()
+			cmd = nil
+			p.sup.log.Warn("spawn failed", zap.String("program", p.cfg.Name), zap.Error(err))
+			p.setState(Starting, "")
+			handleExit(fmt.Errorf("spawn error: %w", err))
+			return
+		}
+		p.mu.Lock()
+		p.pid = cmd.Process.Pid
+		p.mu.Unlock()
+		gen, c := generation, cmd
+		go func() {
+			err := c.Wait()
+			select {
+			case p.exits <- exitEvent{generation: gen, err: err}:
+			case <-ctx.Done():
+			}
+		}()
+		if p.cfg.MinUptime == 0 {
+			p.setState(Running, "")
+			return
+		}
+		p.setState(Starting, "")
+		setTimer(p.cfg.MinUptime, Starting)
+	}
+	handleExit = func(err error) {
+		cmd = nil
+		closeLogs()
+		code, signaled, message := exitStatus(err)
+		p.mu.Lock()
+		p.pid, p.exitCode = 0, code
+		p.mu.Unlock()
+		switch state := p.status().State; state {
+		case Stopping:
+			p.setState(Stopped, "stopped")
+		case Starting:
+			retries++
+			if retries > p.cfg.StartRetries {
+				p.setState(Fatal, fmt.Sprintf("exited too quickly (%s) %d times; fix the program and run `supervisord ctl start %s`", message, retries, p.cfg.Name))
+				return
+			}
+			p.setState(Backoff, fmt.Sprintf("exited too quickly (%s)", message))
+			setTimer(time.Duration(retries)*p.sup.opts.BackoffUnit, Backoff)
+		case Running:
+			expected := !signaled && slices.Contains(p.cfg.ExitCodes, code)
+			restart := p.cfg.AutoRestart == RestartAlways || p.cfg.AutoRestart == RestartUnexpected && !expected
+			p.setState(Exited, message)
+			if restart {
+				// supervisord restarts a program that was RUNNING at once;
+				// back-off applies to starts that fail within startsecs.
+				p.mu.Lock()
+				p.restarts++
+				p.mu.Unlock()
+				retries = 0
+				spawn()
+			}
+		}
+	}
+	signal := func(sig syscall.Signal, group bool) {
+		if cmd == nil || cmd.Process == nil {
+			return
+		}
+		if group {
+			_ = syscall.Kill(-cmd.Process.Pid, sig)
+		} else {
+			_ = cmd.Process.Signal(sig)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			if cmd != nil {
+				signal(syscall.SIGKILL, true)
+			}
+			return
+		case c := <-p.cmds:
+			state := p.status().State
+			switch c.kind {
+			case cmdStart:
+				if state == Stopped || state == Exited || state == Fatal || state == Backoff {
+					retries = 0
+					spawn()
+				}
+			case cmdStop:
+				switch state {
+				case Starting, Running:
+					if cmd == nil { // a spawn error waiting to be processed
+						p.setState(Stopped, "stopped")
+						break
+					}
+					p.setState(Stopping, "")
+					signal(p.cfg.StopSignal, p.cfg.StopAsGroup)
+					setTimer(p.cfg.StopWait, Stopping)
+				case Backoff:
+					p.setState(Stopped, "stopped while backing off")
+				}
+			}
+			close(c.reply)
+		case <-timer.C:
+			switch state := p.status().State; {
+			case state == Starting && timerFor == Starting:
+				retries = 0
+				p.setState(Running, "")
+			case state == Backoff && timerFor == Backoff:
+				spawn()
+			case state == Stopping && timerFor == Stopping:
+				p.sup.log.Warn("did not stop in time, killing", zap.String("program", p.cfg.Name), zap.Duration("stopwaitsecs", p.cfg.StopWait))
+				signal(syscall.SIGKILL, p.cfg.KillAsGroup || p.cfg.StopAsGroup)
+			}
+		case ev := <-p.exits:
+			if ev.generation == generation && cmd != nil {
+				handleExit(ev.err)
+			} // else: a process from before a restart
+		}
+	}
+}
+
+// exitStatus describes how a process ended; a signal counts as 128+n.
+func exitStatus(err error) (code int, signaled bool, message string) {
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
+		return 0, false, "exit status 0"
+	}
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), true, "killed by " + ws.Signal().String()
+		}
+		return exitErr.ExitCode(), false, exitErr.Error()
+	}
+	return -1, false, err.Error()
+}
+
+// command builds the exec.Cmd with its own process group and log targets.
+func (p *program) command() (*exec.Cmd, []io.Closer, error) {
+	cmd := exec.Command(p.cfg.Command[0], p.cfg.Command[1:]...)
+	cmd.Dir = p.cfg.Directory
+	cmd.Env = append(os.Environ(), p.cfg.Environment...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A grandchild that keeps a log pipe open must not hold Wait forever.
+	cmd.WaitDelay = 2 * time.Second
+	var closers []io.Closer
+	open := func(target string) (io.Writer, error) {
+		switch target {
+		case "/dev/stdout":
+			return p.sup.opts.Stdout, nil
+		case "/dev/stderr":
+			return p.sup.opts.Stderr, nil
+		case "NONE", "none", "/dev/null":
+			return nil, nil
+		}
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("open log file for %s: %w", p.cfg.Name, err)
+		}
+		closers = append(closers, f)
+		return f, nil
+	}
+	var err error
+	if cmd.Stdout, err = open(p.cfg.StdoutLogfile); err != nil {
+		return nil, closers, err
+	}
+	if p.cfg.RedirectStderr {
+		cmd.Stderr = cmd.Stdout
+	} else if cmd.Stderr, err = open(p.cfg.StderrLogfile); err != nil {
+		return nil, closers, err
+	}
+	return cmd, closers, nil
+}

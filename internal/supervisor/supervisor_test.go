@@ -1,0 +1,417 @@
+package supervisor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const odoConf = `; odo-init-image's supervisor.conf (1.0.2+), with odod's socket
+[supervisord]
+nodaemon=true
+
+[unix_http_server]
+file=%(here)s/supervisord.sock
+
+[inet_http_server]
+port=localhost:9001
+
+[program:run]
+command=/opt/odo/bin/run
+autostart=false
+stdout_logfile=/dev/stdout
+stdout_events_enabled=true
+stderr_logfile=/dev/stderr
+stderr_events_enabled=true
+stopasgroup=true
+killasgroup=true
+`
+
+func TestParseOdoConfig(t *testing.T) {
+	cfg, err := ParseConfig([]byte(odoConf), "/opt/app-root/conf", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SocketPath != "/opt/app-root/conf/supervisord.sock" || len(cfg.Programs) != 1 || len(cfg.Warnings) != 0 {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+	p := cfg.Programs[0]
+	if p.Name != "run" || len(p.Command) != 1 || p.Command[0] != "/opt/odo/bin/run" || p.AutoStart ||
+		p.AutoRestart != RestartUnexpected || p.MinUptime != time.Second || p.StartRetries != 3 ||
+		!p.StopAsGroup || !p.KillAsGroup || p.StdoutLogfile != "/dev/stdout" || p.StderrLogfile != "/dev/stderr" ||
+		p.StopSignal != syscall.SIGTERM || len(p.ExitCodes) != 1 || p.ExitCodes[0] != 0 {
+		t.Fatalf("program = %+v", p)
+	}
+}
+
+func TestParseConfigValues(t *testing.T) {
+	env := map[string]string{"HOME": "/home/dev", "PORT": "8080"}
+	conf := `[program:web]
+command=/bin/sh -c "echo 'a b' \"c\"" %(ENV_PORT)s ; comment
+directory=%(ENV_HOME)s/app
+environment=A="1,2",B=two, C='%(program_name)s'
+autorestart=true
+startsecs=0.25
+startretries=0
+exitcodes=0,2
+stopsignal=INT
+stopwaitsecs=3
+redirect_stderr=yes
+user=nobody
+[eventlistener:x]
+command=true
+`
+	cfg, err := ParseConfig([]byte(conf), "/etc", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Programs[0]
+	wantCmd := []string{"/bin/sh", "-c", `echo 'a b' "c"`, "8080"}
+	if fmt.Sprint(p.Command) != fmt.Sprint(wantCmd) {
+		t.Errorf("command %q, want %q", p.Command, wantCmd)
+	}
+	if p.Directory != "/home/dev/app" || fmt.Sprint(p.Environment) != "[A=1,2 B=two C=web]" || p.AutoRestart != RestartAlways ||
+		p.MinUptime != 250*time.Millisecond || p.StartRetries != 0 || fmt.Sprint(p.ExitCodes) != "[0 2]" ||
+		p.StopSignal != syscall.SIGINT || p.StopWait != 3*time.Second || !p.RedirectStderr {
+		t.Errorf("program = %+v", p)
+	}
+	if len(cfg.Warnings) != 2 || !strings.Contains(strings.Join(cfg.Warnings, "|"), "user") {
+		t.Errorf("warnings = %q", cfg.Warnings)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	noEnv := func(string) (string, bool) { return "", false }
+	for name, conf := range map[string]string{
+		"missing command":  "[program:a]\nautostart=true\n",
+		"bad bool":         "[program:a]\ncommand=x\nautostart=maybe\n",
+		"bad autorestart":  "[program:a]\ncommand=x\nautorestart=sometimes\n",
+		"open quote":       "[program:a]\ncommand=sh -c \"echo\n",
+		"unknown env":      "[program:a]\ncommand=%(ENV_NOPE_X)s\n",
+		"bad startsecs":    "[program:a]\ncommand=x\nstartsecs=-1\n",
+		"bad exitcodes":    "[program:a]\ncommand=x\nexitcodes=0,x\n",
+		"bad signal":       "[program:a]\ncommand=x\nstopsignal=BOGUS\n",
+		"bad environment":  "[program:a]\ncommand=x\nenvironment=novalue\n",
+		"duplicate":        "[program:a]\ncommand=x\n[program:a]\ncommand=y\n",
+		"bad program name": "[program:]\ncommand=x\n",
+		"not ini":          "[program:a\ncommand=x\n",
+	} {
+		if _, err := ParseConfig([]byte(conf), "/", noEnv); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add(odoConf)
+	f.Add("[program:a]\ncommand=sh -c 'x \\\"y'\nenvironment=A=\"1\",B='2'\n")
+	f.Fuzz(func(t *testing.T, conf string) {
+		cfg, err := ParseConfig([]byte(conf), "/", func(string) (string, bool) { return "v", true })
+		if err != nil {
+			return
+		}
+		for _, p := range cfg.Programs {
+			if len(p.Command) == 0 || p.Name == "" {
+				t.Fatalf("accepted program without command or name: %+v", p)
+			}
+		}
+	})
+}
+
+// syncBuffer collects program output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type running struct {
+	sup    *Supervisor
+	dir    string
+	socket string
+	out    *syncBuffer
+}
+
+// startSupervisor runs a supervisor on conf (with %(here)s = a temp dir
+// that the programs also use as their directory).
+func startSupervisor(t *testing.T, conf string) *running {
+	t.Helper()
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "s.sock")
+	conf = "[unix_http_server]\nfile=" + socket + "\n" + conf
+	cfg, err := ParseConfig([]byte(conf), dir, os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	sup := New(cfg, Options{Stdout: out, Stderr: out, BackoffUnit: 100 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("supervisor did not shut down")
+		}
+	})
+	// Wait for the socket.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := Ctl(context.Background(), socket, ControlRequest{Op: "status"}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("control socket never came up")
+		}
+	}
+	return &running{sup: sup, dir: dir, socket: socket, out: out}
+}
+
+func (r *running) waitState(t *testing.T, name string, want State) Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := r.sup.programs[name].waitFor(ctx, want)
+	if err != nil {
+		t.Fatalf("%s never reached %s: %v (output %q)", name, want, err, r.out.String())
+	}
+	return st
+}
+
+func readLines(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(b))
+}
+
+func TestRestartOnCrash(t *testing.T) {
+	r := startSupervisor(t, `[program:app]
+command=sh -c "echo started $$; exec sleep 60"
+directory=%(here)s
+startsecs=0.2
+autorestart=true
+`)
+	first := r.waitState(t, "app", Running)
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, _ := r.sup.Status("app")
+		if st[0].State == Running && st[0].PID != first.PID && st[0].PID != 0 {
+			if st[0].Restarts != 1 {
+				t.Errorf("restarts = %d, want 1", st[0].Restarts)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not restarted: %+v", st)
+		}
+	}
+	if got := strings.Count(r.out.String(), "started "); got != 2 {
+		t.Errorf("program output shows %d starts, want 2: %q", got, r.out.String())
+	}
+}
+
+func TestStartRetriesWithBackoffThenFatal(t *testing.T) {
+	r := startSupervisor(t, `[program:broken]
+command=sh -c "date +%%s.%%N >> attempts; exit 1"
+directory=%(here)s
+startsecs=1
+startretries=2
+`)
+	st := r.waitState(t, "broken", Fatal)
+	if !strings.Contains(st.Message, "exited too quickly") || st.ExitCode != 1 {
+		t.Errorf("fatal status %+v", st)
+	}
+	attempts := readLines(t, filepath.Join(r.dir, "attempts"))
+	if len(attempts) != 3 { // the first try and startretries=2 more
+		t.Fatalf("%d attempts, want 3", len(attempts))
+	}
+	// The n-th retry waits at least n back-off units (100 ms here).
+	for i := 1; i < len(attempts); i++ {
+		prev, _ := strconv.ParseFloat(attempts[i-1], 64)
+		cur, _ := strconv.ParseFloat(attempts[i], 64)
+		if gap := time.Duration((cur - prev) * float64(time.Second)); gap < time.Duration(i)*100*time.Millisecond {
+			t.Errorf("retry %d came %v after the previous attempt, want at least %v", i, gap, time.Duration(i)*100*time.Millisecond)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(readLines(t, filepath.Join(r.dir, "attempts"))); n != 3 {
+		t.Errorf("a FATAL program was started again (%d attempts)", n)
+	}
+	// ctl start tries again from scratch, and reports the failure.
+	reply, err := Ctl(context.Background(), r.socket, ControlRequest{Op: "start", Name: "broken"})
+	if err != nil || reply.Error == "" || !strings.Contains(reply.Error, "FATAL") {
+		t.Errorf("ctl start of a broken program: %+v, %v", reply, err)
+	}
+	if n := len(readLines(t, filepath.Join(r.dir, "attempts"))); n != 6 {
+		t.Errorf("after ctl start: %d attempts, want 6", n)
+	}
+}
+
+func TestSpawnErrorIsFatalAfterRetries(t *testing.T) {
+	r := startSupervisor(t, "[program:ghost]\ncommand=/no/such/binary\nstartretries=1\n")
+	st := r.waitState(t, "ghost", Fatal)
+	if !strings.Contains(st.Message, "spawn error") {
+		t.Errorf("status %+v", st)
+	}
+}
+
+func TestAutostartFalseUntilStarted(t *testing.T) {
+	r := startSupervisor(t, `[program:run]
+command=sh -c "echo $$ > pid; exec sleep 60"
+directory=%(here)s
+autostart=false
+startsecs=0.1
+stopasgroup=true
+killasgroup=true
+`)
+	time.Sleep(300 * time.Millisecond)
+	if st, _ := r.sup.Status("run"); st[0].State != Stopped {
+		t.Fatalf("autostart=false program is %s", st[0].State)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, "pid")); err == nil {
+		t.Fatal("autostart=false program ran")
+	}
+	ctx := context.Background()
+	reply, err := Ctl(ctx, r.socket, ControlRequest{Op: "start", Name: "run"})
+	if err != nil || reply.Error != "" || len(reply.Status) != 1 || reply.Status[0].State != Running {
+		t.Fatalf("ctl start: %+v, %v", reply, err)
+	}
+	pid := reply.Status[0].PID
+	reply, err = Ctl(ctx, r.socket, ControlRequest{Op: "restart", Name: "run"})
+	if err != nil || reply.Error != "" || reply.Status[0].State != Running || reply.Status[0].PID == pid {
+		t.Fatalf("ctl restart: %+v, %v", reply, err)
+	}
+	if processAlive(pid) {
+		t.Errorf("old process %d survived the restart", pid)
+	}
+	reply, err = Ctl(ctx, r.socket, ControlRequest{Op: "stop", Name: "run"})
+	if err != nil || reply.Error != "" || reply.Status[0].State != Stopped {
+		t.Fatalf("ctl stop: %+v, %v", reply, err)
+	}
+	reply, err = Ctl(ctx, r.socket, ControlRequest{Op: "stop", Name: "run"})
+	if err != nil || reply.Error != "" {
+		t.Fatalf("stopping a stopped program: %+v, %v", reply, err)
+	}
+	reply, _ = Ctl(ctx, r.socket, ControlRequest{Op: "status", Name: "nope"})
+	if !strings.Contains(reply.Error, "no such program") {
+		t.Errorf("status of unknown program: %+v", reply)
+	}
+	reply, _ = Ctl(ctx, r.socket, ControlRequest{Op: "explode", Name: "run"})
+	if !strings.Contains(reply.Error, "unknown operation") {
+		t.Errorf("unknown op: %+v", reply)
+	}
+	if s := FormatStatus(reply.Status, time.Now()); !strings.HasPrefix(s, "run ") || !strings.Contains(s, "STOPPED") {
+		t.Errorf("FormatStatus = %q", s)
+	}
+}
+
+func TestAutorestartUnexpected(t *testing.T) {
+	r := startSupervisor(t, `[program:clean]
+command=sh -c "echo x >> runs; sleep 0.3; exit 0"
+directory=%(here)s
+startsecs=0.1
+[program:crashy]
+command=sh -c "echo x >> crashes; sleep 0.3; exit 3"
+directory=%(here)s
+startsecs=0.1
+`)
+	r.waitState(t, "clean", Exited)
+	for deadline := time.Now().Add(20 * time.Second); len(readLines(t, filepath.Join(r.dir, "crashes"))) < 3; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("crashing program was not restarted")
+		}
+	}
+	if n := len(readLines(t, filepath.Join(r.dir, "runs"))); n != 1 {
+		t.Errorf("a program exiting 0 was restarted (%d runs)", n)
+	}
+}
+
+func TestStopKillsGroupAndEscalates(t *testing.T) {
+	r := startSupervisor(t, `[program:stubborn]
+command=sh -c "trap '' TERM; sleep 60 & echo $! > child; wait; wait"
+directory=%(here)s
+startsecs=0.1
+stopwaitsecs=0.3
+stopasgroup=true
+killasgroup=true
+`)
+	st := r.waitState(t, "stubborn", Running)
+	var child int
+	for deadline := time.Now().Add(10 * time.Second); child == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if lines := readLines(t, filepath.Join(r.dir, "child")); len(lines) == 1 {
+			child, _ = strconv.Atoi(lines[0])
+		}
+	}
+	if err := r.sup.Stop(context.Background(), "stubborn"); err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(st.PID) || (child != 0 && processAlive(child)) {
+		t.Errorf("processes survived stop: %d alive=%v, child %d alive=%v", st.PID, processAlive(st.PID), child, processAlive(child))
+	}
+}
+
+func TestShutdownStopsPrograms(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := ParseConfig([]byte("[unix_http_server]\nfile="+dir+"/s.sock\n[program:p]\ncommand=sleep 60\nstartsecs=0\n"), dir, os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := New(cfg, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(ctx) }()
+	st, err := sup.programs["p"].waitFor(context.Background(), Running)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(st.PID) {
+		t.Error("program survived supervisor shutdown")
+	}
+	if _, err := os.Lstat(dir + "/s.sock"); !errors.Is(err, os.ErrNotExist) {
+		t.Error("control socket left behind")
+	}
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
