@@ -172,7 +172,7 @@ type persistEntry struct {
 	st   state
 }
 
-// encodeIndex writes entries (sorted here) in odo's schema, odod's fields
+// encodeIndex writes entries (sorting them in place) in odo's schema, odod's fields
 // beside odo's. It is hand-rolled because encoding/json would need a map
 // of 100k structs built first.
 func encodeIndex(w io.Writer, podUID string, entries []persistEntry) error {
