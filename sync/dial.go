@@ -1,0 +1,107 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/internal/agent"
+)
+
+// AgentPath is where odod's init image puts the agent in the app container.
+const AgentPath = "/opt/odo/bin/agent"
+
+// ErrNoAgent means the container has no odod agent (it was not created by
+// odod); the caller falls back to the tar transport.
+var ErrNoAgent = errors.New("the container has no odod agent at " + AgentPath)
+
+// closeWait bounds how long Close waits for the agent's exec to end.
+const closeWait = 5 * time.Second
+
+// DialAgent starts the agent in the container over one exec stream (stdin
+// and stdout carry the framed protocol) and shakes hands. The stream lives
+// until the transport is closed, independently of ctx, which bounds the
+// dial only.
+func DialAgent(ctx context.Context, exec Executor, root, clientName string, log *zap.Logger) (*AgentTransport, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	streamCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stdinR, stdinW := io.Pipe()
+	stdoutR, stdoutW := io.Pipe()
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		err := exec.Exec(streamCtx, []string{AgentPath, "--root", root}, stdinR, stdoutW, stderr)
+		if err == nil {
+			err = io.EOF
+		}
+		_ = stdoutW.CloseWithError(err)
+		_ = stdinR.CloseWithError(err)
+		done <- err
+	}()
+	end := func() error {
+		_ = stdinW.Close()
+		select {
+		case err := <-done:
+			cancel()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		case <-time.After(closeWait):
+			cancel()
+			return <-done
+		}
+	}
+	client, err := agent.NewClient(ctx, readWriteCloser{Reader: stdoutR, Writer: stdinW, close: func() error { return stdinW.Close() }}, agent.ClientOptions{Name: clientName, Logger: log})
+	if err != nil {
+		execErr := end()
+		var exitErr *cluster.ExitError
+		if errors.As(execErr, &exitErr) && (exitErr.Code == 126 || exitErr.Code == 127) || strings.Contains(stderr.String(), "no such file") || strings.Contains(fmt.Sprint(execErr), "no such file") {
+			return nil, fmt.Errorf("%w: %s", ErrNoAgent, strings.TrimSpace(stderr.String()))
+		}
+		if errors.Is(err, agent.ErrIncompatibleAgent) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("start the odod agent in the container: %w (exec: %v; stderr: %s)", err, execErr, strings.TrimSpace(stderr.String()))
+	}
+	return NewAgentTransport(client, end), nil
+}
+
+type readWriteCloser struct {
+	io.Reader
+	io.Writer
+	close func() error
+}
+
+func (r readWriteCloser) Close() error { return r.close() }
+
+// syncBuffer is a bytes.Buffer safe for the exec goroutine and a reader.
+type syncBuffer struct {
+	mu gosync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b.Len() > 64<<10 { // keep the start: it says why the agent failed
+		return len(p), nil
+	}
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
