@@ -145,6 +145,18 @@ while :; do sleep 0.05; done`)
 		t.Fatalf("never saw %q", want)
 	}
 	expect("ready")
+	b, _ := os.ReadFile(child)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	// Wait until the background child has become sleep: a shell that was
+	// signalled between fork and exec would drop the signal.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); string(comm) == "sleep\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background sleep never started")
+		}
+	}
 	_ = cmd.Process.Signal(syscall.SIGUSR1)
 	expect("got-USR1")
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -153,12 +165,12 @@ while :; do sleep 0.05; done`)
 	if got := exitCodeOf(t, err); got != 42 {
 		t.Fatalf("exit %d, want 42 (the main command's)", got)
 	}
-	b, _ := os.ReadFile(child)
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	// The background sleep is in the main command's group: it got TERM too.
+	// The background sleep is in the main command's group: it got the signals too.
 	for deadline := time.Now().Add(5 * time.Second); pid > 0 && alive(pid); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("process %d in the main group did not get the signal", pid)
+			stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			t.Fatalf("process %d in the main group did not get the signal: %s\n%s", pid, stat, status)
 		}
 	}
 }
