@@ -54,6 +54,7 @@ the same engine for a terminal.`,
 	for _, sub := range []*cobra.Command{
 		serve,
 		newVersionCommand(streams),
+		newIndexCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}
