@@ -55,6 +55,8 @@ the same engine for a terminal.`,
 		serve,
 		newVersionCommand(streams),
 		newIndexCommand(streams),
+		newCreateCommand(streams),
+		newCatalogCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}
