@@ -137,11 +137,15 @@ func (c *copier) copyDir(src, dst string, perm fs.FileMode) {
 		c.fail("cannot copy directory %s into itself (%s)", src, dst)
 		return
 	}
-	if info, err := os.Lstat(dst); err == nil && !info.IsDir() {
+	info, err := os.Lstat(dst)
+	created := errors.Is(err, fs.ErrNotExist)
+	if err == nil && !info.IsDir() {
 		c.fail("cannot overwrite non-directory %s with directory %s", dst, src)
 		return
 	}
-	// Owner-writable while filling it, the source's bits afterwards.
+	// A directory cp creates is owner-writable while it is filled and gets
+	// the source's bits afterwards; an existing one (the emptyDir the init
+	// container copies into) keeps its own, as with GNU cp.
 	if err := os.MkdirAll(dst, perm|0o700); err != nil {
 		c.fail("%v", err)
 		return
@@ -154,7 +158,7 @@ func (c *copier) copyDir(src, dst string, perm fs.FileMode) {
 	for _, e := range entries {
 		c.copy(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()))
 	}
-	if absDst != absSrc {
+	if created {
 		if err := os.Chmod(dst, perm); err != nil {
 			c.fail("%v", err)
 		}

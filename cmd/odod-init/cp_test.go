@@ -35,7 +35,10 @@ func cp(t *testing.T, args ...string) (int, string) {
 
 func TestCpInitContainerCommand(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "odo-init")
-	dst := t.TempDir() // the emptyDir exists already
+	dst := t.TempDir() // the emptyDir exists already, world-writable
+	if err := os.Chmod(dst, 0o777); err != nil {
+		t.Fatal(err)
+	}
 	writeTree(t, src, map[string]string{"bin/odod-init": "ELF", "conf/supervisor.conf": "[program:run]", "language-scripts/nodejs/dev-run": "#!/bin/sh"})
 	if err := os.Symlink("odod-init", filepath.Join(src, "bin/go-init")); err != nil {
 		t.Fatal(err)
@@ -51,6 +54,9 @@ func TestCpInitContainerCommand(t *testing.T) {
 	}
 	if info, err := os.Stat(filepath.Join(dst, "bin/odod-init")); err != nil || info.Mode().Perm() != 0o755 {
 		t.Errorf("mode not kept: %v %v", info, err)
+	}
+	if info, _ := os.Stat(dst); info.Mode().Perm() != 0o777 {
+		t.Errorf("the existing destination's mode changed to %v; the app user could no longer create the control socket", info.Mode().Perm())
 	}
 	// Copying again (a restarted init container) overwrites cleanly.
 	if code, errs := cp(t, "-r", src+"/.", dst); code != 0 {
