@@ -1,0 +1,102 @@
+// Package initimage builds odod's init image: the OCI image whose
+// copy-supervisord init container copies odod-init (go-init, supervisord,
+// the sync agent) and the S2I scripts into the pod's shared emptyDir at
+// /opt/odo, where the app container runs them. It also names the paths
+// and commands the pod spec uses, so the cluster code and the image agree.
+package initimage
+
+import (
+	"embed"
+	"io/fs"
+	"os"
+	"path"
+)
+
+// The scripts and configuration, laid out as under /opt/odo-init.
+//
+//go:embed files
+var embedded embed.FS
+
+// Files returns the scripts and configuration the image carries, rooted
+// like /opt/odo-init (bin/, conf/, language-scripts/).
+func Files() fs.FS {
+	sub, err := fs.Sub(embedded, "files")
+	if err != nil {
+		panic(err) // "files" is embedded at build time; unreachable
+	}
+	return sub
+}
+
+const (
+	// DefaultReference is the image odod uses unless told otherwise: the
+	// one hack/images pushes to the local cluster's registry.
+	DefaultReference = "127.0.0.1:5000/odod/odod-init:latest"
+	// EnvImage overrides DefaultReference.
+	EnvImage = "ODOD_INIT_IMAGE"
+
+	// SourceDir is where the image keeps the runtime.
+	SourceDir = "/opt/odo-init"
+	// MountPath is where the pod's shared emptyDir is mounted, in the init
+	// container (the copy's target) and in the app container.
+	MountPath = "/opt/odo"
+	// VolumeName is the shared emptyDir's name in the pod, as odo's.
+	VolumeName = "odo-supervisord-shared-data"
+	// InitContainerName is the copying init container's name, as odo's.
+	InitContainerName = "copy-supervisord"
+	// SupervisorConf is where the app container's supervisor.conf lives
+	// (copied there from MountPath/conf by s2i-setup; on the PVC).
+	SupervisorConf = "/opt/app-root/conf/supervisor.conf"
+	// BinaryName is the multi-call binary's name in bin/.
+	BinaryName = "odod-init"
+)
+
+// RoleLinks are the names under bin/ that link to BinaryName; it acts on
+// the name it was run as.
+var RoleLinks = []string{"go-init", "supervisord", "supervisorctl", "agent", "getlanguage"}
+
+// DefaultRef is the init image reference to use: $ODOD_INIT_IMAGE when
+// set, else DefaultReference. (The daemon's initializationOptions, when
+// they name one, take precedence over both.)
+func DefaultRef() string {
+	if ref := os.Getenv(EnvImage); ref != "" {
+		return ref
+	}
+	return DefaultReference
+}
+
+// InitContainerCommand is the copy-supervisord init container's command.
+// The image has no shell or coreutils: odod-init's cp role does the copy.
+// (The image also links /usr/bin/cp to odod-init, so odo's own command
+// `/usr/bin/cp -r /opt/odo-init/. /opt/odo/` works as well.)
+func InitContainerCommand() []string {
+	return []string{path.Join(SourceDir, "bin", BinaryName), "cp", "-r", SourceDir + "/.", MountPath + "/"}
+}
+
+// AppContainerCommand is the app container's command and args, as odo
+// v1.0.2+: go-init as PID 1 running s2i-setup first, then supervisord.
+func AppContainerCommand() (command, args []string) {
+	bin := path.Join(MountPath, "bin")
+	return []string{path.Join(bin, "go-init")},
+		[]string{"-pre", path.Join(bin, "s2i-setup"), "-main", path.Join(bin, "supervisord") + " -c " + SupervisorConf}
+}
+
+// AgentCommand is what to exec (with stdin) in the app container to talk
+// to the sync agent, confined to root (odo's push target, e.g. /tmp/src).
+func AgentCommand(root string) []string {
+	return []string{path.Join(MountPath, "bin", "agent"), "--root", root}
+}
+
+// AssembleAndRestartCommand is what to exec after a push.
+func AssembleAndRestartCommand() []string {
+	return []string{path.Join(MountPath, "bin", "assemble-and-restart")}
+}
+
+// SupervisorCtlCommand is what to exec to control the app's `run` program,
+// e.g. SupervisorCtlCommand("status", "run").
+func SupervisorCtlCommand(op, program string) []string {
+	cmd := []string{path.Join(MountPath, "bin", "supervisord"), "ctl", "-c", SupervisorConf, op}
+	if program != "" {
+		cmd = append(cmd, program)
+	}
+	return cmd
+}
