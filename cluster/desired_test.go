@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/internal/initimage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -323,5 +324,20 @@ func TestS2IPathsFromImage(t *testing.T) {
 		if p.ScriptsProtocol != c.proto || p.ScriptsPath != c.path || p.SrcOrBinPath != c.src || p.DeploymentDir != c.deployment {
 			t.Errorf("%v: got %+v", c.labels, p)
 		}
+	}
+}
+
+// TestPodCommandsMatchInitImage keeps the pod's commands in step with
+// what the init image (internal/initimage) ships.
+func TestPodCommandsMatchInitImage(t *testing.T) {
+	if got, want := strings.Fields(InitCopyCommand), initimage.InitContainerCommand(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("copy-supervisord command %v, init image expects %v", got, want)
+	}
+	cmd, args := initimage.AppContainerCommand()
+	if !reflect.DeepEqual(cmd, []string{appCommand}) || !reflect.DeepEqual(args, []string{"-pre", appPreCommand, "-main", appMainCommand}) {
+		t.Fatalf("app command %v %v differs from the init image's", cmd, args)
+	}
+	if SupervisordVolumeName != initimage.VolumeName || InitCopySupervisordName != initimage.InitContainerName {
+		t.Fatal("volume or init container name differs from the init image's")
 	}
 }
