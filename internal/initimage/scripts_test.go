@@ -1,0 +1,284 @@
+package initimage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The scripts run here outside a container, in a sandbox laid out like the
+// app container (ODOD_INIT_DIR and ODOD_APP_ROOT relocate /opt/odo and
+// /opt/app-root), with the real odod-init binary: go-init runs s2i-setup
+// and supervisord, and assemble-and-restart is run as odod runs it.
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type sandbox struct {
+	t       *testing.T
+	odo     string // /opt/odo
+	appRoot string // /opt/app-root
+	src     string // the push target ($ODO_S2I_SRC_BIN_PATH/src)
+	work    string // the working dir
+	env     []string
+	logs    *syncBuffer // the container log
+	init    *exec.Cmd
+	exited  chan error
+}
+
+func newSandbox(t *testing.T, builderImage string, extraEnv ...string) *sandbox {
+	t.Helper()
+	base := t.TempDir()
+	s := &sandbox{
+		t: t, odo: filepath.Join(base, "odo"), appRoot: filepath.Join(base, "app-root"),
+		src: filepath.Join(base, "tmp", "src"), logs: &syncBuffer{}, exited: make(chan error, 1),
+	}
+	s.work = filepath.Join(s.appRoot, "src")
+	if err := WriteTree(s.odo, binary(t)); err != nil {
+		t.Fatal(err)
+	}
+	// A fake S2I builder: its assemble moves the sources (as sclorg's do)
+	// and fails when the sources hold a file named FAIL.
+	scripts := filepath.Join(base, "s2i")
+	writeScript(t, filepath.Join(scripts, "assemble"), `
+echo "---> builder assemble"
+mv "$ODO_S2I_SRC_BIN_PATH"/src/* ./
+if [ -e FAIL ]; then echo "compile error in $(cat FAIL)" >&2; exit 4; fi
+echo assembled`)
+	writeScript(t, filepath.Join(scripts, "run"), `exec sh ./app.sh`)
+	s.env = append(os.Environ(),
+		"ODOD_INIT_DIR="+s.odo, "ODOD_APP_ROOT="+s.appRoot,
+		"ODO_S2I_SRC_BIN_PATH="+filepath.Dir(s.src), "ODO_S2I_WORKING_DIR="+s.work,
+		"ODO_S2I_SCRIPTS_URL=image://"+scripts, "ODO_S2I_SCRIPTS_PROTOCOL=image://",
+		"ODO_S2I_BUILDER_IMG="+builderImage, "ODO_SRC_BACKUP_DIR="+filepath.Join(s.appRoot, "src-backup"))
+	s.env = append(s.env, extraEnv...)
+	if err := os.MkdirAll(s.work, 0o755); err != nil { // the builder image has its working dir
+		t.Fatal(err)
+	}
+	return s
+}
+
+func writeScript(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("#!/bin/sh\nset -e\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// start runs the app container's command.
+func (s *sandbox) start() {
+	s.t.Helper()
+	bin := filepath.Join(s.odo, "bin")
+	s.init = exec.Command(filepath.Join(bin, "go-init"), "-pre", filepath.Join(bin, "s2i-setup"),
+		"-main", filepath.Join(bin, "supervisord")+" -c "+filepath.Join(s.appRoot, "conf", "supervisor.conf"))
+	s.init.Env, s.init.Stdout, s.init.Stderr = s.env, s.logs, s.logs
+	if err := s.init.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	go func() { s.exited <- s.init.Wait() }()
+	s.t.Cleanup(func() {
+		_ = s.init.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(20 * time.Second):
+			_ = s.init.Process.Kill()
+			s.t.Error("go-init did not stop on SIGTERM")
+		}
+	})
+	s.eventually("the supervisor's control socket", func() bool {
+		code, _ := s.exec("supervisord", "ctl", "-c", filepath.Join(s.appRoot, "conf", "supervisor.conf"), "status")
+		return code == 0 || code == 3
+	})
+}
+
+// exec runs one of /opt/odo/bin's commands as `kubectl exec` would.
+func (s *sandbox) exec(name string, args ...string) (int, string) {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.odo, "bin", name), args...)
+	cmd.Env, cmd.Dir = s.env, s.work
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode(), string(out)
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+func (s *sandbox) status() string {
+	_, out := s.exec("supervisord", "ctl", "-c", filepath.Join(s.appRoot, "conf", "supervisor.conf"), "status", "run")
+	return out
+}
+
+var pidPattern = regexp.MustCompile(`RUNNING\s+pid (\d+)`)
+
+func (s *sandbox) runningPID() int {
+	m := pidPattern.FindStringSubmatch(s.status())
+	if m == nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(m[1])
+	return pid
+}
+
+func (s *sandbox) eventually(what string, cond func() bool) {
+	s.t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s; container log:\n%s", what, s.logs.String())
+		}
+	}
+}
+
+func (s *sandbox) push(files map[string]string) {
+	s.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(s.src, name)
+		if content == "" {
+			_ = os.Remove(p)
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+func TestScriptsWithBuilderAssemble(t *testing.T) {
+	s := newSandbox(t, "centos/python-36-centos7") // no language scripts: the builder's own
+	s.start()
+	if conf, err := os.ReadFile(filepath.Join(s.appRoot, "conf", "supervisor.conf")); err != nil || !strings.Contains(string(conf), "autostart=false") {
+		t.Fatalf("s2i-setup did not install the configuration: %v", err)
+	}
+	if st := s.status(); !strings.Contains(st, "STOPPED") {
+		t.Fatalf("run started before the first build: %s", st)
+	}
+
+	s.push(map[string]string{"app.sh": "echo \"app $(cat version.txt) pid $$\"\nexec sleep 60\n", "version.txt": "v1", "old.txt": "stale"})
+	code, out := s.exec("assemble-and-restart")
+	if code != 0 || !strings.Contains(out, "builder assemble") || !strings.Contains(out, "assembled") || !strings.Contains(out, "run: started") {
+		t.Fatalf("first build: exit %d\n%s", code, out)
+	}
+	s.eventually("app v1 in the container log", func() bool { return strings.Contains(s.logs.String(), "app v1 pid") })
+	if _, err := os.Stat(filepath.Join(s.src, "app.sh")); err != nil {
+		t.Errorf("the push target was not restored after the builder moved the sources: %v", err)
+	}
+	if conf, _ := os.ReadFile(filepath.Join(s.appRoot, "conf", "supervisor.conf")); !strings.Contains(string(conf), "autostart=true") {
+		t.Error("autostart not switched on after the first build")
+	}
+	first := s.runningPID()
+	if first == 0 {
+		t.Fatalf("run not running: %s", s.status())
+	}
+
+	// A failing build: non-zero exit with the builder's output; the app keeps running.
+	s.push(map[string]string{"version.txt": "v2", "old.txt": "", "FAIL": "main.py"})
+	code, out = s.exec("assemble-and-restart")
+	if code != 4 || !strings.Contains(out, "compile error in main.py") || !strings.Contains(out, "the build failed") {
+		t.Fatalf("failing build: exit %d\n%s", code, out)
+	}
+	if pid := s.runningPID(); pid != first {
+		t.Fatalf("a failed build restarted the app (%d -> %d)", first, pid)
+	}
+
+	s.push(map[string]string{"FAIL": ""})
+	if code, out = s.exec("assemble-and-restart"); code != 0 {
+		t.Fatalf("fixed build: exit %d\n%s", code, out)
+	}
+	s.eventually("app v2", func() bool { return strings.Contains(s.logs.String(), "app v2 pid") })
+	second := s.runningPID()
+	if second == 0 || second == first {
+		t.Fatalf("app not restarted by the build: %d -> %d", first, second)
+	}
+	if _, err := os.Stat(filepath.Join(s.work, "old.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a file deleted from the sources is still in the working dir: %v", err)
+	}
+
+	// The app crashes: the supervisor restarts it.
+	if err := syscall.Kill(second, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("the app restarted after a crash", func() bool {
+		pid := s.runningPID()
+		return pid != 0 && pid != second
+	})
+	if n := strings.Count(s.logs.String(), "app v2 pid"); n != 2 {
+		t.Errorf("app v2 started %d times, want 2", n)
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestScriptsWithNodejsLanguageScripts(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not installed on this machine; the cluster test covers the Node.js builder")
+	}
+	port := freePort(t)
+	s := newSandbox(t, "odod/nodejs-builder", fmt.Sprintf("DEBUG_PORT=%d", port), "npm_config_cache="+filepath.Join(t.TempDir(), "npm-cache"), "npm_config_offline=true")
+	s.start()
+	s.push(map[string]string{
+		"package.json": `{"name":"demo","version":"1.0.0","scripts":{"start":"node server.js"}}`,
+		"server.js":    `console.log("node app " + require("./version.json").v); setInterval(() => {}, 1000);`,
+		"version.json": `{"v":"one"}`,
+	})
+	code, out := s.exec("assemble-and-restart")
+	if code != 0 || !strings.Contains(out, "language-scripts/nodejs/dev-assemble") || !strings.Contains(out, "npm install") {
+		t.Fatalf("first build: exit %d\n%s", code, out)
+	}
+	s.eventually("node app one", func() bool { return strings.Contains(s.logs.String(), "node app one") })
+	s.eventually("the inspector on DEBUG_PORT", func() bool {
+		return strings.Contains(s.logs.String(), fmt.Sprintf("Debugger listening on ws://127.0.0.1:%d/", port))
+	})
+
+	s.push(map[string]string{"version.json": `{"v":"two"}`})
+	code, out = s.exec("assemble-and-restart")
+	if code != 0 || !strings.Contains(out, "package.json unchanged: skipping npm install") {
+		t.Fatalf("second build: exit %d\n%s", code, out)
+	}
+	s.eventually("node app two", func() bool { return strings.Contains(s.logs.String(), "node app two") })
+
+	s.push(map[string]string{"package.json": `{"name":"demo","version":"1.0.1","scripts":{"start":"node server.js"}}`})
+	if code, out = s.exec("assemble-and-restart"); code != 0 || !strings.Contains(out, "(npm install)") {
+		t.Fatalf("build after a package.json change: exit %d\n%s", code, out)
+	}
+}
