@@ -57,6 +57,7 @@ the same engine for a terminal.`,
 		newIndexCommand(streams),
 		newCreateCommand(streams),
 		newCatalogCommand(streams),
+		newInitImageCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}
