@@ -92,6 +92,13 @@ type fileDataJSON struct {
 // decodeIndex parses an index file. It never panics and never fails: what
 // it cannot use is reported in the state and reason.
 func decodeIndex(data []byte) persistedIndex {
+	if p, ok := decodeIndexFast(data); ok {
+		return p
+	}
+	return decodeIndexJSON(data)
+}
+
+func decodeIndexJSON(data []byte) persistedIndex {
 	var doc indexFileJSON
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return persistedIndex{state: IndexCorrupt, reason: fmt.Errorf("not valid JSON: %w", err)}

@@ -80,3 +80,45 @@ func FuzzDecodeIndex(f *testing.F) {
 		}
 	})
 }
+
+// The fast reader must agree with encoding/json whenever it answers.
+func FuzzDecodeIndexFastAgrees(f *testing.F) {
+	var buf bytes.Buffer
+	mtime := time.Date(2024, 5, 6, 7, 8, 9, 5, time.UTC).UnixNano()
+	_ = encodeIndex(&buf, "uid", []persistEntry{
+		{"a", state{mode: fs.ModeDir | 0o755, mtime: mtime, flags: flagExists}},
+		{"a/b.txt", state{mode: 0o644, mtime: mtime, size: 3, hash: 42, flags: flagExists | flagHashed}},
+		{"l", state{mode: fs.ModeSymlink | 0o777, mtime: mtime, target: "../x", flags: flagExists}},
+	})
+	f.Add(buf.Bytes())
+	f.Add([]byte(`{"kind":"FileIndex","apiVersion":"v1","odod":{"schema":1,"podUID":""},"Files":{
+"x":{"Size":01,"LastModifiedDate":"2020-01-01T00:00:00Z","Mode":33188},
+"x":{"Size":1,"LastModifiedDate":"2020-01-01T00:00:00Z","Mode":33188}
+}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := decodeIndexFast(data)
+		if !ok {
+			return
+		}
+		slow := decodeIndexJSON(data)
+		if slow.state != fast.state || slow.podUID != fast.podUID || slow.skipped != fast.skipped || len(slow.files) != len(fast.files) {
+			t.Fatalf("fast %v/%q/%d/%d, encoding/json %v/%q/%d/%d (%v)", fast.state, fast.podUID, fast.skipped, len(fast.files),
+				slow.state, slow.podUID, slow.skipped, len(slow.files), slow.reason)
+		}
+		for k, st := range slow.files {
+			if fast.files[k] != st {
+				t.Fatalf("%q: fast %+v, encoding/json %+v", k, fast.files[k], st)
+			}
+		}
+	})
+}
+
+func TestFastDecoderTakesOurOwnOutput(t *testing.T) {
+	var buf bytes.Buffer
+	if err := encodeIndex(&buf, "uid", syntheticEntries(1000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := decodeIndexFast(buf.Bytes()); !ok {
+		t.Fatal("the fast reader rejected encodeIndex's output")
+	}
+}

@@ -3,7 +3,6 @@ package indexer
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/zeebo/xxh3"
 	"go.uber.org/zap"
 )
 
@@ -46,6 +44,25 @@ type walker struct {
 	beforeRead func(rel string)
 	// progress receives the running count of entries found.
 	progress func(done int)
+	// bufs recycles read buffers between walks and batches (may be nil).
+	bufs *sync.Pool
+}
+
+const readBufSize = 128 << 10
+
+func (w *walker) getBuf() []byte {
+	if w.bufs != nil {
+		if b, ok := w.bufs.Get().(*[]byte); ok {
+			return *b
+		}
+	}
+	return make([]byte, readBufSize)
+}
+
+func (w *walker) putBuf(b []byte) {
+	if w.bufs != nil {
+		w.bufs.Put(&b)
+	}
 }
 
 func defaultWorkers() int {
@@ -105,7 +122,8 @@ func (w *walker) walk(ctx context.Context, start string, chain *ruleChain) (*wal
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 128<<10)
+			buf := w.getBuf()
+			defer w.putBuf(buf)
 			for {
 				mu.Lock()
 				for len(queue) == 0 && !done {
@@ -267,7 +285,7 @@ func (w *walker) complete(rel string, st state, buf []byte, force bool) state {
 				return st.withHash(old.hash)
 			}
 		}
-		h, err := hashFile(w.abs(rel), buf)
+		h, err := hashFile(w.abs(rel), st.size, buf)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return state{}
@@ -283,29 +301,3 @@ func (w *walker) complete(rel string, st state, buf []byte, force bool) state {
 func (w *walker) logSkip(msg, rel string, err error) {
 	w.logger.Warn(msg, zap.String("path", rel), zap.Error(err))
 }
-
-// hashFile returns the xxh3-64 of a file's content. Small files (most of a
-// node_modules tree) take one read and no hasher state.
-func hashFile(abs string, buf []byte) (uint64, error) {
-	f, err := os.Open(abs)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	n, err := io.ReadFull(f, buf)
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return xxh3.Hash(buf[:n]), nil
-	case err != nil:
-		return 0, err
-	}
-	h := xxh3.New()
-	_, _ = h.Write(buf[:n])
-	if _, err := io.CopyBuffer(h, onlyReader{f}, buf); err != nil {
-		return 0, err
-	}
-	return h.Sum64(), nil
-}
-
-// onlyReader hides *os.File's WriterTo so CopyBuffer uses our buffer.
-type onlyReader struct{ io.Reader }

@@ -439,7 +439,8 @@ func (w *Workspace) classifyLocked(pl *plan, pr probe) {
 // change after Open.
 func (w *Workspace) execute(ctx context.Context, pl *plan) ([]Change, error) {
 	wk := w.newWalker(w.priorFromIndex, nil)
-	buf := make([]byte, 128<<10)
+	buf := wk.getBuf()
+	defer wk.putBuf(buf)
 	for i := range pl.singles {
 		pr := &pl.singles[i]
 		if pr.next.exists() && !pr.next.isDir() {

@@ -226,6 +226,7 @@ type Workspace struct {
 	limitShown int
 	warned     map[string]bool
 
+	bufs        sync.Pool // read buffers for hashing
 	persistKick chan struct{}
 	flushNow    chan struct{}
 	cancel      context.CancelFunc
@@ -305,6 +306,7 @@ func (w *Workspace) newWalker(prior func(string) (state, bool), progress func(in
 		logger:   w.logger,
 		prior:    prior,
 		progress: progress,
+		bufs:     &w.bufs,
 	}
 	if w.watching {
 		wk.beforeRead = w.watchDir
