@@ -118,6 +118,12 @@ func (c *Client) Namespace() string { return c.namespace }
 // Platform is what the cluster serves.
 func (c *Client) Platform() Platform { return c.platform }
 
+// InspectImage reads a builder image's config (labels, working dir, ports)
+// through the client's ImageInspector.
+func (c *Client) InspectImage(ctx context.Context, ref string) (ImageInfo, error) {
+	return c.inspector.Inspect(ctx, ref)
+}
+
 // RESTConfig is the connection's REST config (nil for a Client made by
 // New without WithRESTConfig).
 func (c *Client) RESTConfig() *rest.Config { return c.rest }

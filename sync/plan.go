@@ -9,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/odod-dev/odod/internal/agent"
 )
 
 // Entry is a local path as a push sees it (from the workspace index).
@@ -26,6 +28,10 @@ type Entry struct {
 	// Hash is the content hash (agent.HashBytes), when known.
 	Hash string
 }
+
+// HashString formats a workspace index content hash (xxh3-64) the way the
+// agent reports hashes (agent.HashBytes), so a resync can compare them.
+func HashString(h uint64) string { return agent.HashUint64(h) }
 
 // OpKind is what an operation does.
 type OpKind int

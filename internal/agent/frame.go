@@ -17,14 +17,14 @@
 // "incompatible". After that every request carries a fresh id chosen by the
 // client, and every reply frame repeats it, so any number of requests can be
 // in flight. A file is PutBegin, any number of PutData chunks, PutEnd (with
-// the xxh3-128 hash of the content); the agent writes the chunks to a
+// the xxh3-64 hash of the content); the agent writes the chunks to a
 // temporary file next to the target and renames it only after PutEnd's size
 // and hash check out, so a peer that disappears mid-file leaves nothing
 // half-written. Run streams Stdout/Stderr frames and ends with Exit.
 //
-// Content hashes are xxh3.Hash128 of the file content, rendered as the
-// lower-case hex of Uint128.Bytes() (big-endian), the same as the
-// workspace index computes.
+// Content hashes are xxh3-64 (xxh3.Hash) of the file content, rendered as
+// 16 lower-case hex digits (big-endian): the workspace index computes the
+// same sum, so a resync compares them directly.
 package agent
 
 import (

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -139,13 +140,16 @@ var ErrIncompatibleAgent = errors.New("the odod agent in the container is incomp
 	"re-create the pod (odod delete, then odod push) so it gets the current init image")
 
 // HashBytes is the content hash both the agent and the workspace index use:
-// xxh3-128 of the content, lower-case hex of its big-endian bytes.
+// xxh3-64 of the content, as HashUint64 renders it.
 func HashBytes(b []byte) string {
-	return hashString(xxh3.Hash128(b))
+	return HashUint64(xxh3.Hash(b))
 }
 
-func hashString(sum xxh3.Uint128) string {
-	b := sum.Bytes()
+// HashUint64 renders an xxh3-64 sum as the protocol does: 16 lower-case
+// hex digits. The workspace index keeps the same sum as a uint64.
+func HashUint64(sum uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], sum)
 	return hex.EncodeToString(b[:])
 }
 
@@ -159,7 +163,7 @@ type Hasher struct{ h *xxh3.Hasher }
 func (h *Hasher) Write(p []byte) (int, error) { return h.h.Write(p) }
 
 // HashSum returns the hash of everything written so far.
-func (h *Hasher) HashSum() string { return hashString(h.h.Sum128()) }
+func (h *Hasher) HashSum() string { return HashUint64(h.h.Sum64()) }
 
 // CleanPath validates a request path and returns it in canonical form:
 // relative, slash-separated, no "." or ".." components, no NUL. The root

@@ -104,6 +104,11 @@ type ComponentSettings struct {
 	Envs EnvVarList `json:"Envs,omitempty"`
 	// URL lists the component's URLs (Route or Ingress).
 	URL []ConfigURL `json:"Url,omitempty"`
+	// Workload is odod's own setting: "Deployment" (the default) or
+	// "DeploymentConfig" (OpenShift's, with ConfigChange and ImageChange
+	// triggers, where the cluster serves apps.openshift.io/v1). odo ignores
+	// keys it does not know, so the file stays readable by odo.
+	Workload string `json:"Workload,omitempty"`
 }
 
 // ComponentStorageSettings is one storage mount, as odo's.

@@ -111,6 +111,11 @@ func (c *LocalConfig) Validate() error {
 	if strings.TrimSpace(s.Type) == "" {
 		v.add(cs+"Type", "is empty: name a builder from `odod catalog` or an image reference")
 	}
+	switch s.Workload {
+	case "", "Deployment", "DeploymentConfig":
+	default:
+		v.add(cs+"Workload", "is %q: use Deployment or DeploymentConfig", s.Workload)
+	}
 	switch s.SourceType {
 	case "", Local, Binary:
 	case Git:

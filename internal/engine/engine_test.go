@@ -1,0 +1,483 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/indexer"
+	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/protocol"
+	odsync "github.com/odod-dev/odod/sync"
+)
+
+// fakeCluster is a cluster whose pod is a directory of this machine: exec
+// of the agent serves that directory in-process, other commands run here.
+type fakeCluster struct {
+	mu       sync.Mutex
+	podUID   string
+	applied  int
+	changed  bool
+	execs    [][]string
+	deleted  bool
+	podState cluster.PodStatus
+}
+
+func (f *fakeCluster) Namespace() string          { return "ns" }
+func (f *fakeCluster) Platform() cluster.Platform { return cluster.Platform{} }
+func (f *fakeCluster) ResolveType(_ context.Context, typ string) (cluster.Builder, error) {
+	if typ != "nodejs" {
+		return cluster.Builder{}, &cluster.Error{Kind: cluster.KindNotFound, Message: "no type " + typ}
+	}
+	return cluster.Builder{Type: typ, Name: "nodejs", Tag: "latest", Image: "127.0.0.1:5000/odod/nodejs-builder:latest"}, nil
+}
+func (f *fakeCluster) InspectImage(context.Context, string) (cluster.ImageInfo, error) {
+	return cluster.ImageInfo{
+		Labels:     map[string]string{"io.openshift.s2i.scripts-url": "image:///usr/libexec/s2i", "io.openshift.s2i.destination": "/tmp", "name": "odod/nodejs-builder"},
+		WorkingDir: "/opt/app-root/src",
+	}, nil
+}
+func (f *fakeCluster) Apply(_ context.Context, objs cluster.Objects, _ cluster.ApplyOptions) (cluster.ApplyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.applied++
+	if objs.Deployment == nil {
+		return cluster.ApplyResult{}, errors.New("no deployment desired")
+	}
+	res := cluster.ApplyResult{Workload: cluster.ObjectRef{Kind: "Deployment", Name: objs.Deployment.Name}}
+	if f.applied == 1 || f.changed {
+		res.Created = []cluster.ObjectRef{res.Workload}
+	} else {
+		res.Unchanged = []cluster.ObjectRef{res.Workload}
+	}
+	return res, nil
+}
+func (f *fakeCluster) WaitForPod(_ context.Context, r cluster.ComponentRef, opts cluster.WaitOptions) (cluster.Pod, error) {
+	f.mu.Lock()
+	uid := f.podUID
+	f.mu.Unlock()
+	if opts.OnState != nil {
+		opts.OnState(cluster.PodStatus{State: cluster.StateStarting, Reason: "ContainerCreating"})
+	}
+	return cluster.Pod{Name: "pod-" + uid, UID: types.UID(uid), Container: r.ObjectName()}, nil
+}
+func (f *fakeCluster) PodStatus(context.Context, cluster.ComponentRef) (cluster.PodStatus, error) {
+	return f.podState, nil
+}
+func (f *fakeCluster) FollowLogs(ctx context.Context, _ cluster.ComponentRef, _ cluster.LogOptions, emit func(cluster.LogLine)) error {
+	emit(cluster.LogLine{Pod: "p", Text: "listening on 8080"})
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (f *fakeCluster) PortForward(context.Context, string, int, int) (*cluster.PortForward, error) {
+	return nil, errors.New("no port-forward in the fake")
+}
+func (f *fakeCluster) Describe(_ context.Context, r cluster.ComponentRef) (cluster.Description, error) {
+	d := cluster.Description{Name: r.Name, App: r.App, Namespace: "ns"}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.applied > 0 && !f.deleted {
+		d.Workload = &cluster.ObjectRef{Kind: "Deployment", Name: r.ObjectName()}
+		d.Objects = []cluster.ObjectRef{*d.Workload}
+		d.Pod = cluster.PodStatus{State: cluster.StateRunning, Pod: "pod-" + f.podUID}
+	}
+	return d, nil
+}
+func (f *fakeCluster) ListURLs(context.Context, cluster.ComponentRef) ([]cluster.URL, error) {
+	return nil, nil
+}
+func (f *fakeCluster) ListStorage(context.Context, cluster.ComponentRef) ([]cluster.Storage, error) {
+	return nil, nil
+}
+func (f *fakeCluster) Delete(_ context.Context, r cluster.ComponentRef, _ cluster.DeleteOptions) ([]cluster.ObjectRef, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deleted = true
+	return []cluster.ObjectRef{{Kind: "Deployment", Name: r.ObjectName()}}, nil
+}
+func (f *fakeCluster) Exec(ctx context.Context, pod, container string, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	f.mu.Lock()
+	f.execs = append(f.execs, argv)
+	f.mu.Unlock()
+	return errors.New("exec is done by the test's dialer")
+}
+
+// podDirs maps the container's paths to directories of this machine.
+type pod struct {
+	src     string // /tmp/src
+	workdir string // /opt/app-root/src
+	build   func(stdout, stderr io.Writer) int
+	runs    [][]string
+}
+
+// scripted is the agent transport with the pod's commands scripted: the
+// build script and rm of the S2I directories.
+type scripted struct {
+	odsync.Transport
+	p *pod
+}
+
+func (s scripted) Run(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
+	s.p.runs = append(s.p.runs, argv)
+	switch argv[0] {
+	case AssembleAndRestart:
+		return s.p.build(stdout, stderr), nil
+	case "rm":
+		mapped := []string{"rm"}
+		for _, a := range argv[1:] {
+			mapped = append(mapped, strings.Replace(strings.Replace(a, "/opt/app-root/src", s.p.workdir, 1), "/tmp/src", s.p.src, 1))
+		}
+		err := exec.CommandContext(ctx, mapped[0], mapped[1:]...).Run()
+		return 0, err
+	}
+	return 127, nil
+}
+
+type agentExec struct{ root string }
+
+func (a agentExec) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return agent.Serve(ctx, stdin, stdout, agent.ServerOptions{Root: a.root, Version: "test"})
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	states []string
+	logs   []string
+}
+
+func (r *recorder) hooks() Hooks {
+	return Hooks{
+		State: func(from, to protocol.ComponentState, reason, message string) {
+			r.mu.Lock()
+			r.states = append(r.states, string(to))
+			r.mu.Unlock()
+		},
+		Log: func(p protocol.LogParams) {
+			r.mu.Lock()
+			r.logs = append(r.logs, string(p.Source)+":"+p.Text)
+			r.mu.Unlock()
+		},
+	}
+}
+
+type harness struct {
+	t     *testing.T
+	root  string
+	idx   *indexer.Workspace
+	cl    *fakeCluster
+	p     *pod
+	c     *Component
+	rec   *recorder
+	dials int
+}
+
+func newHarness(t *testing.T, files map[string]string) *harness {
+	t.Helper()
+	root := t.TempDir()
+	for rel, content := range files {
+		writeFile(t, filepath.Join(root, rel), content)
+	}
+	cfg := config.New("web", "nodejs")
+	cfg.ComponentSettings.Ports = []string{"8080"}
+	if err := config.Save(root, cfg); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.Open(context.Background(), root, indexer.Options{Logger: zaptest.NewLogger(t), QuietWindow: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idx.Close() })
+	h := &harness{t: t, root: root, idx: idx, cl: &fakeCluster{podUID: "uid-1"}, rec: &recorder{}}
+	h.p = &pod{src: filepath.Join(t.TempDir(), "src"), workdir: t.TempDir(), build: func(stdout, stderr io.Writer) int {
+		_, _ = io.WriteString(stdout, "+ npm install\nadded 0 packages\n")
+		return 0
+	}}
+	h.c = New(Options{
+		Index:     idx,
+		Connect:   func(context.Context, string) (Cluster, error) { return h.cl, nil },
+		InitImage: "init:test",
+		Version:   "test",
+		Logger:    zaptest.NewLogger(t),
+		Hooks:     h.rec.hooks(),
+		Dial: func(ctx context.Context, _ odsync.Executor, target string, log *zap.Logger) (odsync.Transport, error) {
+			if target != "/tmp/src" {
+				t.Errorf("dial target %q, want /tmp/src", target)
+			}
+			h.dials++
+			tr, err := odsync.DialAgent(ctx, agentExec{root: h.p.src}, h.p.src, "test", log)
+			if err != nil {
+				return nil, err
+			}
+			return scripted{Transport: tr, p: h.p}, nil
+		},
+	})
+	t.Cleanup(func() { _ = h.c.Close() })
+	return h
+}
+
+// scripted hides AgentTransport's Lister; expose it again.
+func (s scripted) List(ctx context.Context) ([]odsync.Entry, error) {
+	return s.Transport.(odsync.Lister).List(ctx)
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitPending waits until the watcher has seen n pending paths.
+func (h *harness) waitPending(n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.idx.Pending().Len() != n {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("pending = %+v, want %d paths", h.idx.Pending(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (h *harness) podFiles() []string {
+	var out []string
+	_ = filepath.WalkDir(h.p.src, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(h.p.src, p)
+			b, _ := os.ReadFile(p)
+			out = append(out, rel+"="+string(b))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+func TestPushLifecycle(t *testing.T) {
+	h := newHarness(t, map[string]string{"server.js": "v1", "package.json": "{}", "lib/a.js": "a"})
+	ctx := context.Background()
+
+	// First push: everything, built, confirmed.
+	res, err := h.c.Push(ctx, PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Full || res.FilesCopied != 3 || res.BuildExitCode == nil || *res.BuildExitCode != 0 || res.Transport != "agent" || res.Pod != "pod-uid-1" {
+		t.Fatalf("first push = %+v", res)
+	}
+	if got, want := h.podFiles(), []string{"lib/a.js=a", "package.json={}", "server.js=v1"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("pod files = %v, want %v", got, want)
+	}
+	if !h.idx.Pending().Empty() || h.idx.LastPodUID() != "uid-1" {
+		t.Fatalf("after push: pending %+v, pod %q", h.idx.Pending(), h.idx.LastPodUID())
+	}
+	h.rec.mu.Lock()
+	states := strings.Join(h.rec.states, ",")
+	logs := strings.Join(h.rec.logs, "|")
+	h.rec.mu.Unlock()
+	if states != "Starting,Starting,Syncing,Building,Running" {
+		t.Fatalf("states = %s", states)
+	}
+	if logs != "build:+ npm install|build:added 0 packages" {
+		t.Fatalf("logs = %s", logs)
+	}
+
+	// One edit: only that file.
+	writeFile(t, filepath.Join(h.root, "server.js"), "v2")
+	h.waitPending(1)
+	res, err = h.c.Push(ctx, PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Full || res.FilesCopied != 1 || res.Bytes != 2 || res.FilesDeleted != 0 {
+		t.Fatalf("one-file push = %+v", res)
+	}
+	if h.dials != 1 {
+		t.Fatalf("dialled %d times; the agent stream should be kept open", h.dials)
+	}
+
+	// A deletion reaches /tmp/src and the working directory.
+	writeFile(t, filepath.Join(h.p.workdir, "lib", "a.js"), "a")
+	if err := os.RemoveAll(filepath.Join(h.root, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitPending(2)
+	res, err = h.c.Push(ctx, PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesDeleted != 1 {
+		t.Fatalf("delete push = %+v", res)
+	}
+	if got := h.podFiles(); !reflect.DeepEqual(got, []string{"package.json={}", "server.js=v2"}) {
+		t.Fatalf("pod files after delete = %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(h.p.workdir, "lib")); !os.IsNotExist(err) {
+		t.Fatalf("deleted dir still in the working dir: %v", err)
+	}
+
+	// Nothing changed: no build.
+	runs := len(h.p.runs)
+	res, err = h.c.Push(ctx, PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BuildExitCode != nil || res.FilesCopied != 0 || len(h.p.runs) != runs {
+		t.Fatalf("no-change push = %+v (runs %d → %d)", res, runs, len(h.p.runs))
+	}
+}
+
+func TestFailedBuildLeavesChangesPending(t *testing.T) {
+	h := newHarness(t, map[string]string{"server.js": "v1"})
+	ctx := context.Background()
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(h.root, "server.js"), "broken")
+	h.waitPending(1)
+	h.p.build = func(stdout, stderr io.Writer) int {
+		_, _ = io.WriteString(stderr, "SyntaxError: Unexpected identifier\n")
+		return 2
+	}
+	res, err := h.c.Push(ctx, PushOptions{})
+	coded := Coded(err)
+	if coded.Code != protocol.CodeBuildFailed || !strings.Contains(coded.Message, "SyntaxError") || res.BuildExitCode == nil || *res.BuildExitCode != 2 {
+		t.Fatalf("failed build: err %v, result %+v", err, res)
+	}
+	if h.c.State() != protocol.StateError {
+		t.Fatalf("state after a failed build = %s", h.c.State())
+	}
+	// Not confirmed: the next push sends the file again.
+	if h.idx.Pending().Len() != 1 {
+		t.Fatalf("pending after failed build = %+v", h.idx.Pending())
+	}
+	h.p.build = func(io.Writer, io.Writer) int { return 0 }
+	writeFile(t, filepath.Join(h.root, "server.js"), "fixed")
+	res, err = h.c.Push(ctx, PushOptions{})
+	if err != nil || res.FilesCopied != 1 {
+		t.Fatalf("push after fix: %+v, %v", res, err)
+	}
+}
+
+func TestNewPodResyncsOnlyWhatDiffers(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.js": "a", "b.js": "b", "c.js": "c"})
+	ctx := context.Background()
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The pod is replaced: its /tmp/src kept a.js and b.js but lost c.js,
+	// and has a stray file.
+	h.cl.mu.Lock()
+	h.cl.podUID = "uid-2"
+	h.cl.mu.Unlock()
+	if err := os.Remove(filepath.Join(h.p.src, "c.js")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(h.p.src, "stray.js"), "s")
+	res, err := h.c.Push(ctx, PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Full || res.FilesCopied != 1 || res.FilesDeleted != 1 || h.dials != 2 {
+		t.Fatalf("resync = %+v (dials %d)", res, h.dials)
+	}
+	if got := h.podFiles(); !reflect.DeepEqual(got, []string{"a.js=a", "b.js=b", "c.js=c"}) {
+		t.Fatalf("pod after resync = %v", got)
+	}
+	if h.idx.LastPodUID() != "uid-2" {
+		t.Fatalf("index pod = %q", h.idx.LastPodUID())
+	}
+}
+
+func TestDryRunTouchesNothing(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.js": "aaa", "d/b.js": "b"})
+	connected := false
+	h.c.opts.Connect = func(context.Context, string) (Cluster, error) { connected = true; return h.cl, nil }
+	res, err := h.c.Push(context.Background(), PushOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if connected || h.dials != 0 {
+		t.Fatal("a dry run reached the cluster")
+	}
+	var ops []string
+	for _, o := range res.Operations {
+		ops = append(ops, o.Op+" "+o.Path)
+	}
+	if want := []string{"mkdir d", "put a.js", "put d/b.js"}; !reflect.DeepEqual(ops, want) || res.Bytes != 4 {
+		t.Fatalf("dry run = %v (%d bytes), want %v", ops, res.Bytes, want)
+	}
+	if h.idx.Pending().Empty() {
+		t.Fatal("a dry run confirmed the index")
+	}
+}
+
+func TestPushWithoutSettingsIsNotConfigured(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.js": "a"})
+	if err := os.Remove(config.Path(h.root)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.c.Push(context.Background(), PushOptions{})
+	if c := Coded(err); c.Code != protocol.CodeComponentNotConfigured || c.Suggestion == "" {
+		t.Fatalf("push without settings: %+v", c)
+	}
+}
+
+func TestPushesQueueAndCancel(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.js": "a"})
+	release := make(chan struct{})
+	h.p.build = func(io.Writer, io.Writer) int { <-release; return 0 }
+	first := make(chan error, 1)
+	go func() { _, err := h.c.Push(context.Background(), PushOptions{}); first <- err }()
+	// A second push waits for the first; cancelling it while it waits
+	// ends it cleanly.
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	go func() { _, err := h.c.Push(ctx, PushOptions{}); second <- err }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := <-second; !errors.Is(err, context.Canceled) {
+		t.Fatalf("queued push cancelled: %v", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeleteForgetsTheContainer(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.js": "a"})
+	if _, err := h.c.Push(context.Background(), PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := h.c.Describe(context.Background())
+	if err != nil || d.State != protocol.StateRunning || d.LastPush == nil || d.Name != "web" {
+		t.Fatalf("describe = %+v, %v", d, err)
+	}
+	deleted, err := h.c.Delete(context.Background(), true)
+	if err != nil || len(deleted) != 1 {
+		t.Fatalf("delete = %v, %v", deleted, err)
+	}
+	if h.idx.Pending().Len() != 1 || h.c.State() != protocol.StateAbsent {
+		t.Fatalf("after delete: pending %+v state %s", h.idx.Pending(), h.c.State())
+	}
+}
