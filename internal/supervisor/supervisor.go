@@ -354,6 +354,13 @@ func (p *program) loop(ctx context.Context) {
 		setTimer(p.cfg.MinUptime, Starting)
 	}
 	handleExit = func(err error) {
+		if cmd != nil && cmd.Process != nil && p.cfg.KillAsGroup {
+			// What the program left running in its group (a shell's or
+			// npm's children) would hold its ports and files and make the
+			// restart fail; killasgroup cleans it up on any exit, not only
+			// on a stop as supervisord does.
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
 		cmd = nil
 		closeLogs()
 		code, signaled, message := exitStatus(err)

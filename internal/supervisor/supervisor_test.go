@@ -202,6 +202,15 @@ func (r *running) waitState(t *testing.T, name string, want State) Status {
 	return st
 }
 
+func (r *running) eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; output %q", what, r.out.String())
+		}
+	}
+}
+
 func readLines(t *testing.T, path string) []string {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -414,4 +423,26 @@ func processAlive(pid int) bool {
 	}
 	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestKillAsGroupCleansUpAfterCrash(t *testing.T) {
+	r := startSupervisor(t, `[program:npmlike]
+command=sh -c "sleep 60 & echo $! >> children; sleep 0.4; exit 1"
+directory=%(here)s
+startsecs=0.1
+autorestart=true
+killasgroup=true
+`)
+	var first int
+	r.eventually(t, "the first child", func() bool {
+		lines := readLines(t, filepath.Join(r.dir, "children"))
+		if len(lines) >= 2 { // the program has crashed and been restarted once
+			first, _ = strconv.Atoi(lines[0])
+			return true
+		}
+		return false
+	})
+	if processAlive(first) {
+		t.Fatalf("the crashed program's child %d survived; it would keep the app's port", first)
+	}
 }
