@@ -1,16 +1,15 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"path/filepath"
-	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/internal/engine"
 )
 
 // createReport is what odod create -o json prints.
@@ -57,66 +56,25 @@ settings are written anyway and the type is resolved on push.`,
 			if err != nil {
 				return fmt.Errorf("--context %s: %w", dir, err)
 			}
-			if _, err := config.Load(abs); err == nil && !force {
-				return fmt.Errorf("%s already holds a component: edit it, or pass --force to replace it", config.Path(abs))
-			} else if err != nil && !errors.Is(err, config.ErrNotFound) && !force {
-				return fmt.Errorf("%w (pass --force to replace the file)", err)
+			req := engine.CreateRequest{
+				Type: args[0], Project: project, App: app, Ports: ports, Env: envs,
+				MinMemory: minMem, MaxMemory: maxMem, MinCPU: minCPU, MaxCPU: maxCPU,
+				DebugPort: debugPort, Binary: binary, Force: force,
 			}
-			name := defaultName(abs, args[0])
 			if len(args) == 2 {
-				name = args[1]
+				req.Name = args[1]
 			}
-			cfg := config.New(name, args[0])
-			s := &cfg.ComponentSettings
-			s.Application = app
-			s.Project = project
-			s.MinMemory, s.MaxMemory, s.MinCPU, s.MaxCPU = minMem, maxMem, minCPU, maxCPU
-			s.DebugPort = debugPort
-			for _, p := range ports {
-				if p = strings.TrimSpace(p); p != "" {
-					s.Ports = append(s.Ports, p)
-				}
+			connect := func(ctx context.Context, ns string) (engine.Cluster, error) { return flags.connect(ctx, ns) }
+			defaultNamespace := func() string {
+				_, ns, _ := cluster.LoadConfig(flags.options(""))
+				return ns
 			}
-			for _, e := range envs {
-				k, v, ok := strings.Cut(e, "=")
-				if !ok {
-					return fmt.Errorf("--env %q: write it as NAME=VALUE", e)
-				}
-				cfg.SetEnv(k, v)
-			}
-			if binary != "" {
-				s.SourceType, s.SourceLocation = config.Binary, binary
-			}
-			if err := cfg.Validate(); err != nil {
+			created, err := engine.Create(cmd.Context(), abs, req, connect, defaultNamespace)
+			if err != nil {
 				return err
 			}
-
-			report := createReport{Path: config.Path(abs)}
-			client, err := flags.connect(cmd.Context(), project)
-			switch kind := cluster.KindOf(err); {
-			case err == nil:
-				if s.Project == "" {
-					s.Project = client.Namespace()
-				}
-				builder, err := client.ResolveType(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				report.Image = builder.Image
-			case kind == cluster.KindNoConfig || kind == cluster.KindUnreachable:
-				report.Warning = fmt.Sprintf("type %q not checked: %v", args[0], err)
-				if s.Project == "" {
-					if _, ns, lerr := cluster.LoadConfig(flags.options("")); lerr == nil {
-						s.Project = ns
-					}
-				}
-			default:
-				return err
-			}
-			if err := config.Save(abs, cfg); err != nil {
-				return err
-			}
-			report.Settings = cfg.ComponentSettings
+			report := createReport{Path: created.Path, Settings: created.Settings, Image: created.Image, Warning: created.Warning}
+			name, s := created.Settings.Name, created.Settings
 			if report.Warning != "" {
 				fmt.Fprintln(streams.err, "Warning:", report.Warning)
 			}
@@ -146,27 +104,3 @@ settings are written anyway and the type is resolved on push.`,
 	return cmd
 }
 
-var notDNS = regexp.MustCompile(`[^a-z0-9-]+`)
-
-// defaultName is the workspace directory's name as a DNS-1123 label, else
-// the type's name.
-func defaultName(dir, typ string) string {
-	for _, candidate := range []string{filepath.Base(dir), typeBaseName(typ)} {
-		n := strings.Trim(notDNS.ReplaceAllString(strings.ToLower(candidate), "-"), "-")
-		if len(n) > 40 {
-			n = strings.Trim(n[:40], "-")
-		}
-		if n != "" && n[0] >= 'a' && n[0] <= 'z' {
-			return n
-		}
-	}
-	return "component"
-}
-
-func typeBaseName(typ string) string {
-	typ = typ[strings.LastIndex(typ, "/")+1:]
-	if i := strings.IndexAny(typ, ":@"); i >= 0 {
-		typ = typ[:i]
-	}
-	return typ
-}

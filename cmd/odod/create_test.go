@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/odod-dev/odod/internal/engine"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -162,8 +163,8 @@ func TestDefaultName(t *testing.T) {
 		{"/w/123", "quay.io/x/py-builder:3", "py-builder"},
 		{"/", "nodejs:14", "nodejs"},
 	} {
-		if got := defaultName(c.dir, c.typ); got != c.want {
-			t.Errorf("defaultName(%q, %q) = %q, want %q", c.dir, c.typ, got, c.want)
+		if got := engine.DefaultName(c.dir, c.typ); got != c.want {
+			t.Errorf("DefaultName(%q, %q) = %q, want %q", c.dir, c.typ, got, c.want)
 		}
 	}
 }
