@@ -385,9 +385,12 @@ killasgroup=true
 	if err := r.sup.Stop(context.Background(), "stubborn"); err != nil {
 		t.Fatal(err)
 	}
-	if processAlive(st.PID) || (child != 0 && processAlive(child)) {
-		t.Errorf("processes survived stop: %d alive=%v, child %d alive=%v", st.PID, processAlive(st.PID), child, processAlive(child))
+	if processAlive(st.PID) {
+		t.Errorf("the program %d survived stop", st.PID)
 	}
+	// SIGKILL to the group is delivered at once, but a member may take a
+	// moment to finish exiting.
+	r.eventually(t, "the child in the program's group to die", func() bool { return child == 0 || !processAlive(child) })
 }
 
 func TestShutdownStopsPrograms(t *testing.T) {
