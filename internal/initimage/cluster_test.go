@@ -255,7 +255,8 @@ func TestInitImageOnCluster(t *testing.T) {
 	}
 	const pkg = `{"name":"demo","version":"1.0.0","scripts":{"start":"node server.js"}}`
 	server := func(v string) string {
-		return `require("http").createServer((q, s) => s.end("` + v + `")).listen(8080, () => console.log("node app ` + v + ` up"));`
+		return `require("fs").writeFileSync("/tmp/app.pid", String(process.pid));
+require("http").createServer((q, s) => s.end("` + v + `")).listen(8080, () => console.log("node app ` + v + ` up"));`
 	}
 	put("package.json", pkg)
 	put("server.js", server("v1"))
@@ -289,12 +290,12 @@ func TestInitImageOnCluster(t *testing.T) {
 		t.Errorf("the app answered %q, want v1", out)
 	}
 
-	// Kill the app: the supervisor restarts it.
+	// Kill the app (node, under npm under run): the supervisor restarts it.
 	first := e.runPID(ctx)
 	if first == 0 {
 		t.Fatal("run is not RUNNING after the build")
 	}
-	if code, out := e.output(ctx, "kill", "-9", strconv.Itoa(first)); code != 0 {
+	if code, out := e.output(ctx, "sh", "-c", "kill -9 $(cat /tmp/app.pid)"); code != 0 {
 		t.Fatalf("kill: %d %s", code, out)
 	}
 	e.eventually(ctx, "the app restarted after kill -9", func() bool {
