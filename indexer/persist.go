@@ -152,9 +152,12 @@ func decodeFileData(key string, fd fileDataJSON) (state, bool) {
 	return st, true
 }
 
-// readIndexFile loads root's persisted index; a missing file is not an
-// error, and neither is a corrupt one (the state says so).
-func readIndexFile(root string) persistedIndex {
+// loadIndexFile streams root's persisted index into emit, without
+// building a map or holding the file in memory on the fast path. When the
+// fast reader gives up, reset is called and the entries are emitted again
+// from encoding/json. A missing or corrupt file is not an error: the
+// returned state says so (its files map is nil).
+func loadIndexFile(root string, emit func(path string, st state) bool, reset func()) persistedIndex {
 	name := filepath.Join(root, filepath.FromSlash(IndexFile))
 	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -164,6 +167,13 @@ func readIndexFile(root string) persistedIndex {
 		return persistedIndex{state: IndexCorrupt, reason: fmt.Errorf("cannot open: %w", err)}
 	}
 	defer f.Close()
+	if uid, ok := streamIndexFast(bufio.NewReaderSize(f, 64<<10), emit); ok {
+		return persistedIndex{podUID: uid, state: IndexLoaded}
+	}
+	reset()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return persistedIndex{state: IndexCorrupt, reason: fmt.Errorf("cannot read: %w", err)}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxIndexFileSize+1))
 	if err != nil {
 		return persistedIndex{state: IndexCorrupt, reason: fmt.Errorf("cannot read: %w", err)}
@@ -171,7 +181,28 @@ func readIndexFile(root string) persistedIndex {
 	if len(data) > maxIndexFileSize {
 		return persistedIndex{state: IndexCorrupt, reason: fmt.Errorf("larger than %d bytes", maxIndexFileSize)}
 	}
-	return decodeIndex(data)
+	p := decodeIndexJSON(data)
+	for k, st := range p.files {
+		emit(k, st)
+	}
+	p.files = nil
+	return p
+}
+
+// readIndexFile loads root's persisted index into a map.
+func readIndexFile(root string) persistedIndex {
+	files := map[string]state{}
+	p := loadIndexFile(root, func(k string, st state) bool {
+		if _, dup := files[k]; dup {
+			return false
+		}
+		files[k] = st
+		return true
+	}, func() { clear(files) })
+	if p.state == IndexLoaded {
+		p.files = files
+	}
+	return p
 }
 
 type persistEntry struct {

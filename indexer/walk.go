@@ -26,6 +26,7 @@ type walkResult struct {
 	dirs    []string          // directories read, the start included
 	ignored []string          // ignored paths where the walk stopped
 	rules   map[string][]rule // parsed ignore file of each directory that has one
+	scratch []scanned         // one directory's entries, reused
 }
 
 // walker walks a subtree in parallel. It never follows a symlink and never
@@ -46,6 +47,10 @@ type walker struct {
 	progress func(done int)
 	// bufs recycles read buffers between walks and batches (may be nil).
 	bufs *sync.Pool
+	// emit, when set, receives each directory's entries (from several
+	// goroutines; it must not keep the slice) instead of the result
+	// collecting them: Open builds the index without a second copy.
+	emit func(entries []scanned)
 }
 
 const readBufSize = 128 << 10
@@ -218,6 +223,7 @@ func (w *walker) readDir(task dirTask, res *walkResult, buf []byte, report func(
 	}
 
 	var subdirs []dirTask
+	found := res.scratch[:0]
 	comps := make([]string, len(task.comps)+1)
 	copy(comps, task.comps)
 	for _, d := range list {
@@ -244,12 +250,19 @@ func (w *walker) readDir(task dirTask, res *walkResult, buf []byte, report func(
 		if !st.exists() {
 			continue
 		}
-		res.entries = append(res.entries, scanned{path: rel, st: st})
+		found = append(found, scanned{path: rel, st: st})
 		if st.isDir() {
 			sub := make([]string, len(comps))
 			copy(sub, comps)
 			subdirs = append(subdirs, dirTask{rel: rel, comps: sub, chain: chain})
 		}
+	}
+	if w.emit != nil {
+		w.emit(found)
+		res.scratch = found[:0]
+	} else {
+		res.entries = append(res.entries, found...)
+		res.scratch = found[:0]
 	}
 	report(len(list))
 	return subdirs

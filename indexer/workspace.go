@@ -145,6 +145,9 @@ type record struct {
 	cur    state
 	pushed *state // when !synced: the remote state; nil means absent remotely
 	synced bool
+	// unseen: during Open only, cur holds the persisted state of a path
+	// the walk has not reached yet.
+	unseen bool
 }
 
 func (r *record) remote() state {
@@ -324,11 +327,21 @@ func (w *Workspace) priorFromIndex(rel string) (state, bool) {
 	return state{}, false
 }
 
-// load reads the persisted index and walks the tree.
+// load reads the persisted index and walks the tree. The persisted
+// entries go straight into the records (as unseen), and the walk's
+// entries straight onto them, so that no second copy of a 100k-file index
+// is ever built.
 func (w *Workspace) load(ctx context.Context) error {
-	p := readIndexFile(w.root)
+	p := loadIndexFile(w.root, func(path string, st state) bool {
+		if _, dup := w.records[path]; dup {
+			return false
+		}
+		w.records[path] = &record{cur: st, unseen: true}
+		return true
+	}, func() { clear(w.records) })
 	switch p.state {
 	case IndexCorrupt, IndexForeign:
+		clear(w.records)
 		w.logger.Warn("the persisted file index cannot be used; rebuilding it, and the next push sends every file",
 			zap.String("file", IndexFile), zap.Stringer("state", p.state), zap.Error(p.reason))
 	case IndexLoaded:
@@ -337,8 +350,23 @@ func (w *Workspace) load(ctx context.Context) error {
 				zap.String("file", IndexFile), zap.Int("entries", p.skipped))
 		}
 	}
-	prior := func(rel string) (state, bool) { st, ok := p.files[rel]; return st, ok }
-	res, err := w.newWalker(prior, w.opts.OnProgress).walk(ctx, "", w.ig.chainFor(nil, "", false))
+	prior := func(rel string) (state, bool) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if rec := w.records[rel]; rec != nil && rec.unseen {
+			return rec.cur, true
+		}
+		return state{}, false
+	}
+	wk := w.newWalker(prior, w.opts.OnProgress)
+	wk.emit = func(entries []scanned) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, e := range entries {
+			w.seeLocked(e.path, e.st)
+		}
+	}
+	res, err := wk.walk(ctx, "", w.ig.chainFor(nil, "", false))
 	if err != nil {
 		return fmt.Errorf("index %s: %w", w.root, err)
 	}
@@ -348,21 +376,11 @@ func (w *Workspace) load(ctx context.Context) error {
 	if p.reason != nil {
 		w.indexProblem = p.reason.Error()
 	}
-	w.records = make(map[string]*record, len(res.entries)+len(res.entries)/8)
-	for _, e := range res.entries {
-		w.records[e.path] = &record{cur: e.st}
-		w.stats.add(e.st, 1)
-	}
-	for path, st := range p.files {
-		rec := w.records[path]
-		if rec == nil {
-			rec = &record{}
-			w.records[path] = rec
-		}
-		rec.pushed = &st
-	}
 	for path, rec := range w.records {
-		rec.settle()
+		if rec.unseen { // persisted, not found: deleted since the last push
+			remote := rec.cur
+			rec.cur, rec.unseen, rec.pushed, rec.synced = state{}, false, &remote, false
+		}
 		w.trackLocked(path, rec)
 	}
 	for _, ig := range res.ignored {
@@ -372,6 +390,25 @@ func (w *Workspace) load(ctx context.Context) error {
 	w.mu.Unlock()
 	w.warnAboutLimit()
 	return nil
+}
+
+// seeLocked records a path the initial walk found.
+func (w *Workspace) seeLocked(path string, st state) {
+	w.stats.add(st, 1)
+	rec := w.records[path]
+	if rec == nil {
+		w.records[path] = &record{cur: st}
+		return
+	}
+	if rec.unseen {
+		remote := rec.cur
+		rec.cur, rec.unseen = st, false
+		if sameContent(st, remote) {
+			rec.synced = true
+		} else {
+			rec.pushed = &remote
+		}
+	}
 }
 
 // trackLocked keeps the dirty set and drops records that say nothing.
