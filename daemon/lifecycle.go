@@ -41,8 +41,14 @@ func (s *Server) initialize(ctx context.Context, req *jsonrpc2.Request) (any, er
 		if o.LogLevel != "" {
 			s.opts.Level.SetLevel(level)
 		}
+		if o.InitImage != "" {
+			s.initImage = o.InitImage
+		}
 	}
 	s.mu.Unlock()
+	if o := p.InitializationOptions; o != nil {
+		s.clusters.configure(o.Kubeconfig, o.Context, o.Namespace)
+	}
 
 	fields := []zap.Field{zap.String("version", s.opts.Version)}
 	if p.ClientInfo != nil {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/odod-dev/odod/internal/initimage"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -27,7 +28,7 @@ type Options struct {
 	Level zap.AtomicLevel
 	// Version is reported in serverInfo and odod/status.
 	Version string
-	// OpenIndex builds a workspace's index; nil means a plain walk.
+	// OpenIndex builds a workspace's index; nil means OpenIndexer.
 	OpenIndex IndexOpener
 	// ParentPollInterval is how often the editor's processId is checked
 	// (default 1 s).
@@ -79,6 +80,11 @@ type Server struct {
 	queue      *requestQueue
 	workspaces *workspaces
 	userLog    *userLogSink
+	clusters   *connector
+	// initImage is odod's init image reference (initializationOptions,
+	// else $ODOD_INIT_IMAGE, else the local cluster's).
+	initImage string
+	subSeq    int
 }
 
 // New creates a server.
@@ -96,7 +102,7 @@ func New(opts Options) *Server {
 		opts.ProcessAlive = processAlive
 	}
 	if opts.OpenIndex == nil {
-		opts.OpenIndex = walkIndex
+		opts.OpenIndex = OpenIndexer
 	}
 	s := &Server{
 		opts:     opts,
@@ -109,6 +115,8 @@ func New(opts Options) *Server {
 		return zapcore.NewTee(c, s.userLog)
 	}))
 	s.workspaces = newWorkspaces(s)
+	s.clusters = newConnector(s.log)
+	s.initImage = initimage.DefaultRef()
 	return s
 }
 
@@ -248,7 +256,7 @@ func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 
 	switch req.Method {
 	case protocol.MethodInitialize:
-		release(ctx)
+		// Runs alone: nothing may overtake the handshake.
 		return s.initialize(ctx, req)
 	case protocol.MethodExit:
 		s.exit()
@@ -311,6 +319,9 @@ func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 			return nil, err
 		}
 		return s.debugSleep(ctx, conn, p)
+	}
+	if res, err, ok := s.handleComponent(ctx, conn, req); ok {
+		return res, err
 	}
 	if req.Notif {
 		// LSP: unknown notifications are ignored ($/ ones explicitly).

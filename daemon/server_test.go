@@ -413,9 +413,9 @@ func TestWorkspaceOpenClose(t *testing.T) {
 	if err := c.call(protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: fileURI(dir)}, &first); err != nil {
 		t.Fatal(err)
 	}
-	// a.js, sub, sub/b.js; .git and .odo are left out.
-	if first.Index.Files != 3 || first.Index.Bytes != 10 || first.Index.Ignored != 2 {
-		t.Fatalf("index = %+v, want 3 files, 10 bytes, 2 ignored", first.Index)
+	// a.js and sub/b.js in sub; .git and .odo are left out.
+	if first.Index.Files != 2 || first.Index.Dirs != 1 || first.Index.Bytes != 10 || first.Index.Ignored != 2 {
+		t.Fatalf("index = %+v, want 2 files, 1 dir, 10 bytes, 2 ignored", first.Index)
 	}
 	if err := c.call(protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: fileURI(dir + "/sub/..")}, &second); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
 
+	"github.com/odod-dev/odod/internal/engine"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -64,6 +65,10 @@ type session struct {
 	index WorkspaceIndex
 	seq   uint64
 	conn  *jsonrpc2.Conn
+	// comp is the workspace's component, made on first use.
+	comp *engine.Component
+	// subs are the running logs/follow subscriptions.
+	subs map[string]context.CancelFunc
 }
 
 // workspaces is the daemon's set of sessions, keyed by canonical root.
@@ -224,13 +229,19 @@ func (w *workspaces) closeAll() {
 	}
 }
 
-func (w *workspaces) list() []protocol.WorkspaceStatus {
+// all returns the open sessions.
+func (w *workspaces) all() []*session {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	all := make([]*session, 0, len(w.byID))
 	for _, sess := range w.byID {
 		all = append(all, sess)
 	}
-	w.mu.Unlock()
+	return all
+}
+
+func (w *workspaces) list() []protocol.WorkspaceStatus {
+	all := w.all()
 	out := make([]protocol.WorkspaceStatus, 0, len(all))
 	for _, sess := range all {
 		sess.mu.Lock()
@@ -295,15 +306,20 @@ func (sess *session) stats() protocol.IndexStats {
 }
 
 func (sess *session) close() error {
+	sess.stopSubscriptions()
 	sess.mu.Lock()
-	idx := sess.index
-	sess.index = nil
+	idx, comp := sess.index, sess.comp
+	sess.index, sess.comp = nil, nil
 	sess.state = protocol.WorkspaceClosed
 	sess.mu.Unlock()
-	if idx == nil {
-		return nil
+	var errs []error
+	if comp != nil {
+		errs = append(errs, comp.Close())
 	}
-	return idx.Close()
+	if idx != nil {
+		errs = append(errs, idx.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // emit sends a notification about this workspace. The lock is held while

@@ -51,9 +51,10 @@ type WorkspaceOpenResult struct {
 
 // IndexStats counts what the index holds.
 type IndexStats struct {
-	// Files is the number of indexed entries (files, symlinks and
-	// directories below the root).
+	// Files is the number of indexed files and symlinks.
 	Files int `json:"files"`
+	// Dirs is the number of indexed directories below the root.
+	Dirs int `json:"dirs"`
 	// Bytes is the total size of the indexed regular files.
 	Bytes int64 `json:"bytes"`
 	// Ignored is the number of paths left out by ignore rules (an

@@ -32,6 +32,7 @@ const AssembleAndRestart = "/opt/odo/bin/assemble-and-restart"
 type Cluster interface {
 	Namespace() string
 	Platform() cluster.Platform
+	Catalog(ctx context.Context) ([]cluster.CatalogEntry, error)
 	ResolveType(ctx context.Context, typ string) (cluster.Builder, error)
 	InspectImage(ctx context.Context, ref string) (cluster.ImageInfo, error)
 	Apply(ctx context.Context, objs cluster.Objects, opts cluster.ApplyOptions) (cluster.ApplyResult, error)
@@ -182,6 +183,9 @@ type PushOptions struct {
 	DryRun bool
 	// OnPushID is called with the push's id as soon as it is known.
 	OnPushID func(string)
+	// Progress, when set, also receives this push's progress (for the
+	// request's $/progress), besides Hooks.Progress.
+	Progress func(protocol.PushProgressParams)
 }
 
 // Push pushes the workspace into the component, as odo push did, and
@@ -237,7 +241,11 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	}
 
 	report := func(phase protocol.PushPhase, p odsync.Progress) {
-		c.progress(protocol.PushProgressParams{PushID: pushID, Phase: phase, FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal, Path: p.Path})
+		pp := protocol.PushProgressParams{PushID: pushID, Phase: phase, FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal, Path: p.Path}
+		c.progress(pp)
+		if opts.Progress != nil {
+			opts.Progress(pp)
+		}
 	}
 	report(protocol.PhaseApply, odsync.Progress{})
 	cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project)

@@ -40,6 +40,9 @@ type fakeCluster struct {
 
 func (f *fakeCluster) Namespace() string          { return "ns" }
 func (f *fakeCluster) Platform() cluster.Platform { return cluster.Platform{} }
+func (f *fakeCluster) Catalog(context.Context) ([]cluster.CatalogEntry, error) {
+	return cluster.BuiltinCatalog(), nil
+}
 func (f *fakeCluster) ResolveType(_ context.Context, typ string) (cluster.Builder, error) {
 	if typ != "nodejs" {
 		return cluster.Builder{}, &cluster.Error{Kind: cluster.KindNotFound, Message: "no type " + typ}

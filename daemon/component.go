@@ -1,0 +1,471 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+	"go.uber.org/zap"
+
+	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/protocol"
+)
+
+// componentOf returns the workspace's component, creating it on first use.
+func (s *Server) componentOf(sess *session) (*engine.Component, error) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.comp != nil {
+		return sess.comp, nil
+	}
+	idx, ok := sess.index.(engine.Index)
+	if !ok || sess.state == protocol.WorkspaceClosed {
+		return nil, Errorf(protocol.CodeWorkspaceNotFound, "open-workspace", "Open the workspace again with odod/workspace/open.",
+			"workspace %s is not open", sess.id)
+	}
+	s.mu.Lock()
+	initImage := s.initImage
+	s.mu.Unlock()
+	throttle := newThrottle(100 * time.Millisecond)
+	sess.comp = engine.New(engine.Options{
+		Index:     idx,
+		Connect:   s.clusters.connect,
+		InitImage: initImage,
+		Version:   s.opts.Version,
+		Logger:    s.log.With(zap.String("workspaceId", sess.id)),
+		Hooks: engine.Hooks{
+			State: func(from, to protocol.ComponentState, reason, message string) {
+				sess.emit(protocol.MethodComponentStateChanged, func(ev protocol.Event) any {
+					return protocol.StateChangedParams{Event: ev, From: from, To: to, Reason: reason, Message: message}
+				})
+			},
+			Progress: func(p protocol.PushProgressParams) {
+				last := p.Phase != protocol.PhaseUpload || p.FilesDone == p.FilesTotal
+				if !throttle.allow(last) {
+					return
+				}
+				sess.emit(protocol.MethodPushProgress, func(ev protocol.Event) any { p.Event = ev; return p })
+			},
+			Log: func(p protocol.LogParams) {
+				sess.emit(protocol.MethodLog, func(ev protocol.Event) any { p.Event = ev; return p })
+			},
+		},
+	})
+	return sess.comp, nil
+}
+
+// throttle lets an event through at most once per interval, and always
+// when it is a last one (a phase change, the end).
+type throttle struct {
+	mu       sync.Mutex
+	interval time.Duration
+	last     time.Time
+}
+
+func newThrottle(d time.Duration) *throttle { return &throttle{interval: d} }
+
+func (t *throttle) allow(force bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	if !force && now.Sub(t.last) < t.interval {
+		return false
+	}
+	t.last = now
+	return true
+}
+
+// sessionFor finds an open workspace by id.
+func (s *Server) sessionFor(id string) (*session, error) {
+	if id == "" {
+		return nil, invalidParams("workspaceId", "is required", "Pass the workspaceId odod/workspace/open returned.")
+	}
+	s.workspaces.mu.Lock()
+	sess := s.workspaces.byID[id]
+	s.workspaces.mu.Unlock()
+	if sess == nil {
+		return nil, workspaceNotFound(id)
+	}
+	select {
+	case <-sess.ready:
+	default:
+		return nil, Errorf(protocol.CodeContentModified, "wait-open", "Wait for odod/workspace/open to answer.", "workspace %s is still being indexed", id)
+	}
+	return sess, nil
+}
+
+func (s *Server) componentFor(id string) (*session, *engine.Component, error) {
+	sess, err := s.sessionFor(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	comp, err := s.componentOf(sess)
+	return sess, comp, err
+}
+
+// engineError turns an engine failure into the protocol's error.
+func engineError(err error) *jsonrpc2.Error {
+	var rpcErr *jsonrpc2.Error
+	if errors.As(err, &rpcErr) {
+		return rpcErr
+	}
+	e := engine.Coded(err)
+	data := protocol.ErrorData{Reason: e.Reason}
+	if e.Suggestion != "" {
+		data.Suggestions = []protocol.Suggestion{{ID: e.Reason, Action: e.Suggestion}}
+	}
+	return newError(e.Code, e.Message, data)
+}
+
+// handleComponent answers the component methods; ok is false for other
+// methods.
+func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (result any, err error, ok bool) {
+	decode := func(v any) error {
+		if e := decodeParams(req.Params, v); e != nil {
+			return e
+		}
+		return nil
+	}
+	ok = true
+	switch req.Method {
+	case protocol.MethodComponentCreate, protocol.MethodURLCreate, protocol.MethodURLDelete,
+		protocol.MethodStorageAdd, protocol.MethodStorageRemove:
+		// They edit .odo/config.yaml: they run in order, so a push sent
+		// after them sees their settings.
+	default:
+		// The others talk to the cluster, or wait: they must not hold up
+		// the queue.
+		release(ctx)
+	}
+	switch req.Method {
+	case protocol.MethodCatalogList:
+		var p protocol.CatalogListParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		return s.catalog(ctx, p)
+	case protocol.MethodComponentCreate:
+		var p protocol.ComponentCreateParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		return s.create(ctx, p)
+	case protocol.MethodPush:
+		var p protocol.PushParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		return s.push(ctx, conn, p)
+	case protocol.MethodComponentDescribe:
+		var p protocol.WorkspaceParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		res, err := comp.Describe(ctx)
+		return res, wrapEngine(err), ok
+	case protocol.MethodComponentDelete:
+		var p protocol.ComponentDeleteParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		sess, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		sess.stopSubscriptions()
+		wait := p.Wait == nil || *p.Wait
+		deleted, err := comp.Delete(ctx, wait)
+		return protocol.ComponentDeleteResult{Deleted: deleted}, wrapEngine(err), ok
+	case protocol.MethodLogsFollow:
+		var p protocol.LogsFollowParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		return s.followLogs(p)
+	case protocol.MethodLogsStop:
+		var p protocol.LogsStopParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		return nil, s.stopLogs(p.SubscriptionID), ok
+	case protocol.MethodURLCreate:
+		var p protocol.URLCreateParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		if p.Name == "" || p.Port <= 0 {
+			return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports)."), ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		u, err := comp.CreateURL(ctx, config.ConfigURL{Name: p.Name, Port: p.Port, Secure: p.Secure, Host: p.Host})
+		return protocol.URLCreateResult{URL: u}, wrapEngine(err), ok
+	case protocol.MethodURLList:
+		var p protocol.WorkspaceParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		urls, err := comp.ListURLs(ctx)
+		return protocol.URLListResult{URLs: urls}, wrapEngine(err), ok
+	case protocol.MethodURLDelete:
+		var p protocol.NameParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		return nil, wrapEngine(comp.DeleteURL(ctx, p.Name)), ok
+	case protocol.MethodStorageAdd:
+		var p protocol.StorageAddParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		return nil, wrapEngine(comp.AddStorage(p.Name, p.Path, p.Size)), ok
+	case protocol.MethodStorageList:
+		var p protocol.WorkspaceParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		st, err := comp.ListStorage(ctx)
+		return protocol.StorageListResult{Storage: st}, wrapEngine(err), ok
+	case protocol.MethodStorageRemove:
+		var p protocol.NameParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		return nil, wrapEngine(comp.RemoveStorage(p.Name)), ok
+	case protocol.MethodPortForward:
+		var p protocol.PortForwardParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		// The forward outlives the request: it ends with stop, the
+		// workspace, or the daemon.
+		res, err := comp.PortForward(context.WithoutCancel(ctx), p.LocalPort, p.RemotePort)
+		return res, wrapEngine(err), ok
+	case protocol.MethodPortForwardStop:
+		var p protocol.PortForwardStopParams
+		if err := decode(&p); err != nil {
+			return nil, err, ok
+		}
+		_, comp, err := s.componentFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, ok
+		}
+		return nil, wrapEngine(comp.StopPortForward(p.LocalPort)), ok
+	}
+	return nil, nil, false
+}
+
+// wrapEngine keeps nil nil (a typed nil would be an error).
+func wrapEngine(err error) error {
+	if err == nil {
+		return nil
+	}
+	return engineError(err)
+}
+
+func (s *Server) catalog(ctx context.Context, p protocol.CatalogListParams) (any, error, bool) {
+	namespace := ""
+	if p.WorkspaceID != "" {
+		sess, err := s.sessionFor(p.WorkspaceID)
+		if err != nil {
+			return nil, err, true
+		}
+		if cfg, err := config.Load(sess.root); err == nil {
+			namespace = cfg.ComponentSettings.Project
+		}
+	}
+	cl, err := s.clusters.connect(ctx, namespace)
+	if err != nil {
+		return nil, wrapEngine(err), true
+	}
+	entries, err := cl.Catalog(ctx)
+	if err != nil {
+		return nil, wrapEngine(err), true
+	}
+	res := protocol.CatalogListResult{Types: []protocol.CatalogType{}}
+	for _, e := range entries {
+		res.Types = append(res.Types, protocol.CatalogType{Name: e.Name, Tags: e.Tags, Source: e.Source, Namespace: e.Namespace, Description: e.Description})
+	}
+	return res, nil, true
+}
+
+// push runs a push with progress on the request's token.
+func (s *Server) push(ctx context.Context, conn *jsonrpc2.Conn, p protocol.PushParams) (any, error, bool) {
+	sess, comp, err := s.componentFor(p.WorkspaceID)
+	if err != nil {
+		return nil, err, true
+	}
+	title := "Pushing " + sess.name()
+	if p.DryRun {
+		title = "Planning a push of " + sess.name()
+	}
+	ctx, progress := s.startProgress(ctx, conn, p.WorkDoneToken, title, true)
+	res, err := comp.Push(ctx, engine.PushOptions{
+		Force: p.Force, DryRun: p.DryRun,
+		Progress: func(pp protocol.PushProgressParams) {
+			msg := string(pp.Phase)
+			pct := -1
+			if pp.Phase == protocol.PhaseUpload && pp.FilesTotal > 0 {
+				msg = fmt.Sprintf("%d/%d files", pp.FilesDone, pp.FilesTotal)
+				pct = 100 * pp.FilesDone / pp.FilesTotal
+			}
+			progress.Report(msg, pct, pp.Phase != protocol.PhaseUpload)
+		},
+	})
+	if err != nil {
+		progress.End("failed")
+		return nil, engineError(err), true
+	}
+	progress.End(fmt.Sprintf("%d files copied, %d deleted in %d ms", res.FilesCopied, res.FilesDeleted, res.DurationMs))
+	return res, nil, true
+}
+
+func (sess *session) name() string {
+	return filepath.Base(sess.root)
+}
+
+// followLogs starts an app-log subscription owned by the server.
+func (s *Server) followLogs(p protocol.LogsFollowParams) (any, error, bool) {
+	if p.Source != "" && p.Source != protocol.LogApp {
+		return nil, invalidParams("source", fmt.Sprintf("%q cannot be followed", p.Source),
+			`Use "app"; build output arrives as odod/log with source "build" during each push.`), true
+	}
+	sess, comp, err := s.componentFor(p.WorkspaceID)
+	if err != nil {
+		return nil, err, true
+	}
+	tail := int64(100)
+	if p.TailLines != nil {
+		tail = *p.TailLines
+	}
+	s.mu.Lock()
+	s.subSeq++
+	id := fmt.Sprintf("logs-%d", s.subSeq)
+	s.mu.Unlock()
+	s.goOwned(func(ctx context.Context) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if !sess.addSubscription(id, cancel) {
+			return
+		}
+		defer sess.removeSubscription(id)
+		err := comp.FollowLogs(ctx, id, tail)
+		if err != nil && ctx.Err() == nil {
+			coded := engine.Coded(err)
+			s.log.Warn("log stream ended", zap.String("subscriptionId", id), zap.Error(err))
+			sess.emit(protocol.MethodLog, func(ev protocol.Event) any {
+				return protocol.LogParams{Event: ev, Source: protocol.LogApp, Stream: "stderr", SubscriptionID: id,
+					Text: "odod: the log stream ended: " + coded.Error()}
+			})
+		}
+	})
+	return protocol.LogsFollowResult{SubscriptionID: id}, nil, true
+}
+
+func (s *Server) stopLogs(id string) error {
+	if id == "" {
+		return invalidParams("subscriptionId", "is required", "Pass the subscriptionId odod/logs/follow returned.")
+	}
+	for _, sess := range s.workspaces.all() {
+		if sess.stopSubscription(id) {
+			return nil
+		}
+	}
+	return Errorf(protocol.CodeNotFound, "logs-follow", "odod/logs/follow returns the subscriptionId to stop.", "no log subscription %q", id)
+}
+
+// subscription bookkeeping on the session.
+func (sess *session) addSubscription(id string, cancel context.CancelFunc) bool {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.state == protocol.WorkspaceClosed {
+		return false
+	}
+	if sess.subs == nil {
+		sess.subs = map[string]context.CancelFunc{}
+	}
+	sess.subs[id] = cancel
+	return true
+}
+
+func (sess *session) removeSubscription(id string) {
+	sess.mu.Lock()
+	delete(sess.subs, id)
+	sess.mu.Unlock()
+}
+
+func (sess *session) stopSubscription(id string) bool {
+	sess.mu.Lock()
+	cancel, ok := sess.subs[id]
+	delete(sess.subs, id)
+	sess.mu.Unlock()
+	if ok {
+		cancel()
+	}
+	return ok
+}
+
+func (sess *session) stopSubscriptions() {
+	sess.mu.Lock()
+	subs := sess.subs
+	sess.subs = nil
+	sess.mu.Unlock()
+	for _, cancel := range subs {
+		cancel()
+	}
+}
+
+func (s *Server) create(ctx context.Context, p protocol.ComponentCreateParams) (any, error, bool) {
+	sess, err := s.sessionFor(p.WorkspaceID)
+	if err != nil {
+		return nil, err, true
+	}
+	res, err := engine.Create(ctx, sess.root, engine.CreateRequest{
+		Type: p.Type, Name: p.Name, Project: p.Project, App: p.App, Ports: p.Ports, Env: p.Env, Force: p.Force,
+	}, s.clusters.connect, s.clusters.defaultNamespace)
+	if err != nil {
+		return nil, engineError(err), true
+	}
+	if res.Warning != "" {
+		s.log.Warn(res.Warning)
+	}
+	st := res.Settings
+	return protocol.ComponentCreateResult{Component: protocol.ComponentSettings{
+		Name: st.Name, Type: st.Type, App: st.App(), Project: st.Project, Ports: st.Ports, ConfigPath: res.Path,
+	}}, nil, true
+}
