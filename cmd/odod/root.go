@@ -58,6 +58,13 @@ the same engine for a terminal.`,
 		newCreateCommand(streams),
 		newCatalogCommand(streams),
 		newInitImageCommand(streams),
+		newPushCommand(streams),
+		newWatchCommand(streams),
+		newLogsCommand(streams),
+		newDescribeCommand(streams),
+		newDeleteCommand(streams),
+		newURLCommand(streams),
+		newStorageCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}

@@ -1,0 +1,426 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/odod-dev/odod/indexer"
+	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/internal/version"
+	"github.com/odod-dev/odod/protocol"
+)
+
+// componentFlags are shared by the commands that act on a workspace's
+// component from a terminal.
+type componentFlags struct {
+	cluster   clusterFlags
+	dir       string
+	initImage string
+	out       outputFlag
+	logs      logFlags
+}
+
+func (f *componentFlags) register(cmd *cobra.Command) {
+	f.cluster.register(cmd)
+	cmd.Flags().StringVar(&f.dir, "context", ".", "the component's workspace directory")
+	cmd.Flags().StringVar(&f.initImage, "init-image", "", "odod's init image (default $ODOD_INIT_IMAGE, else "+initimage.DefaultReference+")")
+	f.out.register(cmd)
+	cmd.Flags().StringVar(&f.logs.level, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	f.logs.format = "console"
+}
+
+// terminalComponent is a workspace's index and component, for one command.
+type terminalComponent struct {
+	idx  *indexer.Workspace
+	comp *engine.Component
+	log  *zap.Logger
+}
+
+// open indexes the workspace (against its persisted index: what the last
+// push confirmed) and makes its component; watch keeps the watcher on.
+func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, hooks engine.Hooks, onBatch func(indexer.Batch)) (*terminalComponent, error) {
+	if err := f.out.validate(); err != nil {
+		return nil, err
+	}
+	log, _, err := f.logs.build(streams)
+	if err != nil {
+		return nil, err
+	}
+	root, err := filepath.Abs(f.dir)
+	if err != nil {
+		return nil, fmt.Errorf("--context %s: %w", f.dir, err)
+	}
+	idx, err := indexer.Open(ctx, root, indexer.Options{
+		Logger:    log,
+		NoWatch:   !watch,
+		OnChange:  onBatch,
+		OnWarning: func(msg string) { fmt.Fprintln(streams.err, "Warning:", msg) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", root, err)
+	}
+	image := f.initImage
+	if image == "" {
+		image = initimage.DefaultRef()
+	}
+	comp := engine.New(engine.Options{
+		Index:     idx,
+		Connect:   func(ctx context.Context, ns string) (engine.Cluster, error) { return f.cluster.connect(ctx, ns) },
+		InitImage: image,
+		Version:   version.String(),
+		Logger:    log,
+		Hooks:     hooks,
+	})
+	return &terminalComponent{idx: idx, comp: comp, log: log}, nil
+}
+
+// close writes the index (what was confirmed) and stops everything.
+func (t *terminalComponent) close() error {
+	cerr := t.comp.Close()
+	ierr := t.idx.Close()
+	_ = t.log.Sync()
+	return errors.Join(cerr, ierr)
+}
+
+// cliError prints an engine error with its suggestion.
+func cliError(err error) error {
+	if err == nil {
+		return nil
+	}
+	e := engine.Coded(err)
+	if e.Suggestion != "" && !strings.Contains(e.Message, e.Suggestion) {
+		return fmt.Errorf("%s\n  → %s", e.Message, e.Suggestion)
+	}
+	return errors.New(e.Message)
+}
+
+// progressBar draws push progress on stderr: a bar redrawn in place on a
+// terminal, a line per phase otherwise.
+type progressBar struct {
+	streams stdio
+	tty     bool
+	mu      sync.Mutex
+	phase   protocol.PushPhase
+	last    time.Time
+}
+
+func newProgressBar(streams stdio) *progressBar {
+	tty := false
+	if f, ok := streams.err.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &progressBar{streams: streams, tty: tty}
+}
+
+func (b *progressBar) update(p protocol.PushProgressParams) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	newPhase := p.Phase != b.phase
+	if newPhase && b.tty && b.phase == protocol.PhaseUpload {
+		fmt.Fprintln(b.streams.err)
+	}
+	b.phase = p.Phase
+	switch p.Phase {
+	case protocol.PhaseUpload:
+		if !b.tty {
+			if newPhase {
+				fmt.Fprintf(b.streams.err, "Syncing %d files (%s)\n", p.FilesTotal, humanBytes(p.BytesTotal))
+			}
+			return
+		}
+		if !newPhase && time.Since(b.last) < 50*time.Millisecond && p.FilesDone != p.FilesTotal {
+			return
+		}
+		b.last = time.Now()
+		const width = 30
+		filled := width
+		if p.FilesTotal > 0 {
+			filled = width * p.FilesDone / p.FilesTotal
+		}
+		fmt.Fprintf(b.streams.err, "\r [%s%s] %d/%d files, %s/%s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+			p.FilesDone, p.FilesTotal, humanBytes(p.BytesDone), humanBytes(p.BytesTotal))
+	default:
+		if newPhase {
+			label := map[protocol.PushPhase]string{
+				protocol.PhaseApply: "Applying the component's objects",
+				protocol.PhaseWait:  "Waiting for the component's pod",
+				protocol.PhaseBuild: "Building (assemble-and-restart)",
+			}[p.Phase]
+			if label != "" {
+				fmt.Fprintln(b.streams.err, label)
+			}
+		}
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// pushHooks print build output and state changes.
+func pushHooks(streams stdio, bar *progressBar, quiet bool) engine.Hooks {
+	return engine.Hooks{
+		Progress: func(p protocol.PushProgressParams) {
+			if !quiet {
+				bar.update(p)
+			}
+		},
+		Log: func(p protocol.LogParams) {
+			if p.Source == protocol.LogBuild && quiet {
+				fmt.Fprintln(streams.err, p.Text)
+				return
+			}
+			w := streams.out
+			if quiet {
+				w = streams.err
+			}
+			fmt.Fprintln(w, p.Text)
+		},
+		State: func(from, to protocol.ComponentState, reason, message string) {
+			if quiet || to == protocol.StateSyncing || to == protocol.StateBuilding {
+				return
+			}
+			if reason != "" {
+				fmt.Fprintf(streams.err, "%s: %s %s\n", to, reason, message)
+			}
+		},
+	}
+}
+
+func printPushResult(streams stdio, res protocol.PushResult) {
+	if res.Operations != nil {
+		for _, op := range res.Operations {
+			fmt.Fprintf(streams.out, "%-7s %s\n", op.Op, op.Path)
+		}
+		fmt.Fprintf(streams.out, "Dry run: %d files (%s) to copy, %d to delete\n", res.FilesCopied, humanBytes(res.Bytes), res.FilesDeleted)
+		return
+	}
+	if res.BuildExitCode == nil {
+		fmt.Fprintf(streams.out, "No file changes detected, build skipped (pushed to %s in %d ms). Use --force to push and build anyway.\n", res.Pod, res.DurationMs)
+		return
+	}
+	fmt.Fprintf(streams.out, "Pushed %d files (%s), deleted %d, to %s via %s in %d ms\n",
+		res.FilesCopied, humanBytes(res.Bytes), res.FilesDeleted, res.Pod, res.Transport, res.DurationMs)
+}
+
+func newPushCommand(streams stdio) *cobra.Command {
+	var (
+		f             componentFlags
+		force, dryRun bool
+	)
+	cmd := &cobra.Command{
+		Use:   "push",
+		Short: "Push the workspace's changes into its component and build",
+		Long: `Push creates or updates the component on the cluster from .odo/config.yaml,
+waits for its pod, sends the files changed since the last confirmed push
+into the container (through odod's agent, or tar where there is none),
+and runs assemble-and-restart there, printing its output as it comes.
+The index (.odo/odo-file-index.json) is saved only when the build
+succeeded, so a failed or interrupted push is sent again next time.`,
+		Example: "  odod push\n  odod push --context ~/src/web --force\n  odod push --dry-run -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			bar := newProgressBar(streams)
+			tc, err := f.open(cmd.Context(), streams, false, pushHooks(streams, bar, f.out.json()), nil)
+			if err != nil {
+				return err
+			}
+			res, err := tc.comp.Push(cmd.Context(), engine.PushOptions{Force: force, DryRun: dryRun})
+			if cerr := tc.close(); err == nil && cerr != nil {
+				err = cerr
+			}
+			if err != nil {
+				return cliError(err)
+			}
+			if f.out.json() {
+				return printJSON(streams, res)
+			}
+			printPushResult(streams, res)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "send every file and build even when nothing changed")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be sent and deleted, touching nothing")
+	f.register(cmd)
+	return cmd
+}
+
+func newWatchCommand(streams stdio) *cobra.Command {
+	var f componentFlags
+	cmd := &cobra.Command{
+		Use:   "watch",
+		Short: "Push every change of the workspace as it happens",
+		Long: `Watch pushes once, then watches the workspace and pushes each batch of
+changes (coalesced: an editor's save, a git checkout) until interrupted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			changed := make(chan struct{}, 1)
+			bar := newProgressBar(streams)
+			tc, err := f.open(ctx, streams, true, pushHooks(streams, bar, false), func(b indexer.Batch) {
+				for _, c := range b.Changes {
+					fmt.Fprintf(streams.err, "File %s changed\n", c.Path)
+				}
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			})
+			if err != nil {
+				return err
+			}
+			defer func() { _ = tc.close() }()
+			for {
+				res, err := tc.comp.Push(ctx, engine.PushOptions{})
+				if ctx.Err() != nil {
+					return nil
+				}
+				if err != nil {
+					fmt.Fprintln(streams.err, "Error:", cliError(err))
+				} else {
+					printPushResult(streams, res)
+				}
+				fmt.Fprintf(streams.err, "Waiting for something to change in %s\n", tc.idx.Root())
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-changed:
+				}
+			}
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newLogsCommand(streams stdio) *cobra.Command {
+	var (
+		f      componentFlags
+		follow bool
+		tail   int64
+	)
+	cmd := &cobra.Command{
+		Use:   "logs",
+		Short: "Print the application's output (go-init, supervisord and run)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			hooks := engine.Hooks{Log: func(p protocol.LogParams) { fmt.Fprintln(streams.out, p.Text) }}
+			tc, err := f.open(cmd.Context(), streams, false, hooks, nil)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = tc.close() }()
+			ctx := cmd.Context()
+			if !follow {
+				// Without -f: what is there now, then stop.
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
+				defer cancel()
+			}
+			err = tc.comp.FollowLogs(ctx, "terminal", tail)
+			if err != nil && ctx.Err() == nil {
+				return cliError(err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output, across restarts of the app")
+	cmd.Flags().Int64Var(&tail, "tail", 0, "start with that many earlier lines (0: all)")
+	f.register(cmd)
+	return cmd
+}
+
+func newDescribeCommand(streams stdio) *cobra.Command {
+	var f componentFlags
+	cmd := &cobra.Command{
+		Use:   "describe",
+		Short: "Describe the component: its objects, pod, URLs and storage",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tc, err := f.open(cmd.Context(), streams, false, engine.Hooks{}, nil)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = tc.close() }()
+			d, err := tc.comp.Describe(cmd.Context())
+			if err != nil {
+				return cliError(err)
+			}
+			if f.out.json() {
+				return printJSON(streams, d)
+			}
+			w := tabwriter.NewWriter(streams.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "Component:\t%s (type %s, application %s, namespace %s)\n", d.Name, d.Type, d.App, d.Namespace)
+			fmt.Fprintf(w, "State:\t%s %s\n", d.State, d.Reason)
+			if d.Pod != "" {
+				fmt.Fprintf(w, "Pod:\t%s\n", d.Pod)
+			}
+			for _, o := range d.Objects {
+				fmt.Fprintf(w, "Object:\t%s/%s\n", o.Kind, o.Name)
+			}
+			for _, u := range d.URLs {
+				fmt.Fprintf(w, "URL:\t%s port %d %s %s\n", u.Name, u.Port, u.URL, u.State)
+			}
+			for _, s := range d.Storage {
+				fmt.Fprintf(w, "Storage:\t%s %s at %s, %s\n", s.Name, s.Size, s.Path, s.State)
+			}
+			return w.Flush()
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newDeleteCommand(streams stdio) *cobra.Command {
+	var (
+		f      componentFlags
+		noWait bool
+	)
+	cmd := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete the component from the cluster (its settings stay)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tc, err := f.open(cmd.Context(), streams, false, engine.Hooks{}, nil)
+			if err != nil {
+				return err
+			}
+			deleted, err := tc.comp.Delete(cmd.Context(), !noWait)
+			if cerr := tc.close(); err == nil && cerr != nil {
+				err = cerr
+			}
+			if err != nil {
+				return cliError(err)
+			}
+			if f.out.json() {
+				return printJSON(streams, protocol.ComponentDeleteResult{Deleted: deleted})
+			}
+			for _, o := range deleted {
+				fmt.Fprintf(streams.out, "Deleted %s/%s\n", o.Kind, o.Name)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return without waiting until everything is gone")
+	f.register(cmd)
+	return cmd
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/protocol"
+)
+
+// settingsCommand runs fn on the workspace's component and closes it.
+func settingsCommand(streams stdio, f *componentFlags, fn func(cmd *cobra.Command, args []string, comp *engine.Component) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		tc, err := f.open(cmd.Context(), streams, false, engine.Hooks{}, nil)
+		if err != nil {
+			return err
+		}
+		err = fn(cmd, args, tc.comp)
+		if cerr := tc.close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		return cliError(err)
+	}
+}
+
+func newURLCommand(streams stdio) *cobra.Command {
+	cmd := &cobra.Command{Use: "url", Short: "Manage the component's URLs (Routes on OpenShift, else Ingresses)"}
+
+	var create componentFlags
+	var port int
+	var secure bool
+	var host string
+	createCmd := &cobra.Command{
+		Use:   "create NAME --port PORT",
+		Short: "Add a URL; created at once when the component is pushed, else at the next push",
+		Args:  cobra.ExactArgs(1),
+		RunE: settingsCommand(streams, &create, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+			u, err := comp.CreateURL(cmd.Context(), config.ConfigURL{Name: args[0], Port: port, Secure: secure, Host: host})
+			if err != nil {
+				return err
+			}
+			if create.out.json() {
+				return printJSON(streams, u)
+			}
+			fmt.Fprintf(streams.out, "URL %s for port %d: %s %s\n", u.Name, u.Port, u.State, u.URL)
+			return nil
+		}),
+	}
+	createCmd.Flags().IntVar(&port, "port", 0, "the component port the URL reaches")
+	createCmd.Flags().BoolVar(&secure, "secure", false, "TLS (edge termination)")
+	createCmd.Flags().StringVar(&host, "host", "", "host name (Ingress)")
+	create.register(createCmd)
+
+	var list componentFlags
+	listCmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the URLs",
+		Args:  cobra.NoArgs,
+		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *engine.Component) error {
+			urls, err := comp.ListURLs(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if list.out.json() {
+				return printJSON(streams, protocol.URLListResult{URLs: urls})
+			}
+			w := tabwriter.NewWriter(streams.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tPORT\tSTATE\tURL")
+			for _, u := range urls {
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", u.Name, u.Port, u.State, u.URL)
+			}
+			return w.Flush()
+		}),
+	}
+	list.register(listCmd)
+
+	var del componentFlags
+	deleteCmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Remove a URL",
+		Args:  cobra.ExactArgs(1),
+		RunE: settingsCommand(streams, &del, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+			return comp.DeleteURL(cmd.Context(), args[0])
+		}),
+	}
+	del.register(deleteCmd)
+	cmd.AddCommand(createCmd, listCmd, deleteCmd)
+	return cmd
+}
+
+func newStorageCommand(streams stdio) *cobra.Command {
+	cmd := &cobra.Command{Use: "storage", Short: "Manage the component's storage (PVC mounts, applied on the next push)"}
+
+	var add componentFlags
+	var path, size string
+	addCmd := &cobra.Command{
+		Use:   "add NAME --path PATH --size SIZE",
+		Short: "Add a PVC mounted at PATH",
+		Args:  cobra.ExactArgs(1),
+		RunE: settingsCommand(streams, &add, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+			if err := comp.AddStorage(args[0], path, size); err != nil {
+				return err
+			}
+			fmt.Fprintf(streams.out, "Storage %s (%s at %s) added; run odod push to create it\n", args[0], size, path)
+			return nil
+		}),
+	}
+	addCmd.Flags().StringVar(&path, "path", "", "where it is mounted in the container")
+	addCmd.Flags().StringVar(&size, "size", "1Gi", "its size (a Kubernetes quantity)")
+	add.register(addCmd)
+
+	var list componentFlags
+	listCmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the storage",
+		Args:  cobra.NoArgs,
+		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *engine.Component) error {
+			st, err := comp.ListStorage(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if list.out.json() {
+				return printJSON(streams, protocol.StorageListResult{Storage: st})
+			}
+			w := tabwriter.NewWriter(streams.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tSIZE\tPATH\tSTATE")
+			for _, s := range st {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Name, s.Size, s.Path, s.State)
+			}
+			return w.Flush()
+		}),
+	}
+	list.register(listCmd)
+
+	var remove componentFlags
+	removeCmd := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a PVC mount (the next push deletes the PVC)",
+		Args:  cobra.ExactArgs(1),
+		RunE: settingsCommand(streams, &remove, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+			return comp.RemoveStorage(args[0])
+		}),
+	}
+	remove.register(removeCmd)
+	cmd.AddCommand(addCmd, listCmd, removeCmd)
+	return cmd
+}
