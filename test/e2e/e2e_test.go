@@ -1,0 +1,386 @@
+//go:build integration
+
+// Package e2e drives odod serve over JSON-RPC, as an editor does, against
+// the real local cluster: create a Node.js component, push it, reach it
+// through a port-forward, edit, delete and break files, and delete it.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/internal/testcluster"
+	"github.com/odod-dev/odod/protocol"
+)
+
+var ododBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "odod-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ododBin = filepath.Join(dir, "odod")
+	build := exec.Command("go", "build", "-o", ododBin, "github.com/odod-dev/odod/cmd/odod")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build odod:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// editor is the test's JSON-RPC client of one odod serve process.
+type editor struct {
+	t    *testing.T
+	conn *jsonrpc2.Conn
+	cmd  *exec.Cmd
+
+	mu    sync.Mutex
+	notes []*jsonrpc2.Request
+	wake  chan struct{}
+}
+
+type stdioRWC struct {
+	io.ReadCloser
+	io.WriteCloser
+}
+
+func (s stdioRWC) Close() error {
+	werr := s.WriteCloser.Close()
+	rerr := s.ReadCloser.Close()
+	if werr != nil {
+		return werr
+	}
+	return rerr
+}
+
+func startOdod(t *testing.T, kubeconfig string) *editor {
+	t.Helper()
+	cmd := exec.Command(ododBin, "serve", "--log-level=debug")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "odod.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e := &editor{t: t, cmd: cmd, wake: make(chan struct{}, 1)}
+	e.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(stdioRWC{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}),
+		jsonrpc2.HandlerWithError(func(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
+			if req.Notif {
+				e.mu.Lock()
+				e.notes = append(e.notes, req)
+				e.mu.Unlock()
+				select {
+				case e.wake <- struct{}{}:
+				default:
+				}
+			}
+			return nil, nil // window/workDoneProgress/create
+		}))
+	t.Cleanup(func() {
+		_ = e.conn.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		_ = logFile.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			lines := strings.Split(string(b), "\n")
+			if len(lines) > 80 {
+				lines = lines[len(lines)-80:]
+			}
+			t.Logf("odod's log (last lines):\n%s", strings.Join(lines, "\n"))
+		}
+	})
+	return e
+}
+
+func (e *editor) call(timeout time.Duration, method string, params, result any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return e.conn.Call(ctx, method, params, result)
+}
+
+func (e *editor) mustCall(timeout time.Duration, method string, params, result any) {
+	e.t.Helper()
+	if err := e.call(timeout, method, params, result); err != nil {
+		e.t.Fatalf("%s: %v", method, err)
+	}
+}
+
+// since returns the notifications of method received from index from on.
+func (e *editor) since(from int, method string) []json.RawMessage {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []json.RawMessage
+	for _, n := range e.notes[from:] {
+		if n.Method == method && n.Params != nil {
+			out = append(out, *n.Params)
+		}
+	}
+	return out
+}
+
+func (e *editor) mark() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.notes)
+}
+
+// waitFor waits until a notification of method after mark satisfies pred.
+func (e *editor) waitFor(mark int, method string, timeout time.Duration, pred func(json.RawMessage) bool) json.RawMessage {
+	e.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		for _, n := range e.since(mark, method) {
+			if pred(n) {
+				return n
+			}
+		}
+		select {
+		case <-e.wake:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			e.t.Fatalf("no matching %s within %s", method, timeout)
+		}
+	}
+}
+
+func logsOf(raws []json.RawMessage, source protocol.LogSource) []protocol.LogParams {
+	var out []protocol.LogParams
+	for _, r := range raws {
+		var p protocol.LogParams
+		if json.Unmarshal(r, &p) == nil && p.Source == source {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get fetches url until it answers want (the app restarts after a push).
+func get(t *testing.T, u string, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(u)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			last = strings.TrimSpace(string(b))
+			if last == want {
+				return
+			}
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: last answer %q, want %q", u, last, want)
+}
+
+func TestNodeJSComponentEndToEnd(t *testing.T) {
+	c := testcluster.Require(t)
+	ns := c.Namespace(t, "odod-e2e")
+	ws := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
+
+	e := startOdod(t, c.Kubeconfig)
+	var init protocol.InitializeResult
+	e.mustCall(30*time.Second, protocol.MethodInitialize, protocol.InitializeParams{
+		Capabilities:          protocol.ClientCapabilities{Window: &protocol.WindowClientCapabilities{WorkDoneProgress: true}},
+		InitializationOptions: &protocol.InitializationOptions{Namespace: ns, LogLevel: "debug"},
+	}, &init)
+	_ = e.conn.Notify(context.Background(), protocol.MethodInitialized, struct{}{})
+
+	var opened protocol.WorkspaceOpenResult
+	e.mustCall(time.Minute, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: ws}).String()}, &opened)
+	if opened.Index.Files != 5 {
+		t.Fatalf("index of the app = %+v, want 5 files", opened.Index)
+	}
+	wsID := opened.WorkspaceID
+
+	// The catalog lists the local Node.js builder.
+	var catalog protocol.CatalogListResult
+	e.mustCall(time.Minute, protocol.MethodCatalogList, protocol.CatalogListParams{WorkspaceID: wsID}, &catalog)
+	found := false
+	for _, ty := range catalog.Types {
+		found = found || ty.Name == "nodejs"
+	}
+	if !found {
+		t.Fatalf("catalog = %+v, want nodejs", catalog)
+	}
+
+	var created protocol.ComponentCreateResult
+	e.mustCall(time.Minute, protocol.MethodComponentCreate, protocol.ComponentCreateParams{
+		WorkspaceID: wsID, Type: "nodejs", Name: "hello", Ports: []string{"8080"},
+	}, &created)
+	if created.Component.Project != ns {
+		t.Fatalf("component = %+v, want project %s", created.Component, ns)
+	}
+
+	// First push: every file, a build, streamed output.
+	mark := e.mark()
+	var first protocol.PushResult
+	start := time.Now()
+	e.mustCall(10*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: wsID}, &first)
+	t.Logf("first push: %+v in %s", first, time.Since(start))
+	if first.FilesCopied != 5 || first.BuildExitCode == nil || *first.BuildExitCode != 0 || first.Transport != "agent" || !first.Full {
+		t.Fatalf("first push = %+v", first)
+	}
+	build := logsOf(e.since(mark, protocol.MethodLog), protocol.LogBuild)
+	if len(build) == 0 {
+		t.Fatal("no build output arrived as odod/log")
+	}
+	if spread := build[len(build)-1].Time.Sub(build[0].Time); spread <= 0 {
+		t.Fatalf("build output all arrived at once (spread %s): it must stream", spread)
+	}
+	states := e.since(mark, protocol.MethodComponentStateChanged)
+	var last protocol.StateChangedParams
+	_ = json.Unmarshal(states[len(states)-1], &last)
+	if last.To != protocol.StateRunning {
+		t.Fatalf("last state = %+v, want Running", last)
+	}
+
+	// Reach the app.
+	var pf protocol.PortForwardResult
+	e.mustCall(time.Minute, protocol.MethodPortForward, protocol.PortForwardParams{WorkspaceID: wsID, RemotePort: 8080}, &pf)
+	appURL := "http://" + pf.Address + "/"
+	get(t, appURL, "Hello from odod v1", 2*time.Minute)
+
+	// Edit one file: only it is sent, and the app answers anew.
+	mark = e.mark()
+	v2 := []byte("exports.greeting = () => 'Hello from odod v2';\n")
+	if err := os.WriteFile(filepath.Join(ws, "lib", "greeting.js"), v2, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(mark, protocol.MethodIndexDidChange, 10*time.Second, func(json.RawMessage) bool { return true })
+	var second protocol.PushResult
+	e.mustCall(5*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: wsID}, &second)
+	t.Logf("one-file push: %+v", second)
+	if second.FilesCopied != 1 || second.FilesDeleted != 0 || second.Full || second.Bytes != int64(len(v2)) {
+		t.Fatalf("one-file push = %+v, want 1 file of %d bytes", second, len(v2))
+	}
+	// The forward goes to the pod, which stays: the app restarts in it.
+	get(t, appURL, "Hello from odod v2", 2*time.Minute)
+
+	// Delete a file: gone from /tmp/src.
+	mark = e.mark()
+	if err := os.Remove(filepath.Join(ws, "notes.txt")); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(mark, protocol.MethodIndexDidChange, 10*time.Second, func(json.RawMessage) bool { return true })
+	var third protocol.PushResult
+	e.mustCall(5*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: wsID}, &third)
+	if third.FilesDeleted != 1 || third.FilesCopied != 0 {
+		t.Fatalf("delete push = %+v", third)
+	}
+	cl, err := cluster.Connect(context.Background(), cluster.Options{Kubeconfig: c.Kubeconfig, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls strings.Builder
+	if err := cl.Exec(context.Background(), first.Pod, "hello-app", []string{"ls", "-A", "/tmp/src", "/opt/app-root/src"}, nil, &ls, &ls); err != nil {
+		t.Fatalf("ls /tmp/src: %v: %s", err, ls.String())
+	}
+	if strings.Contains(ls.String(), "notes.txt") || !strings.Contains(ls.String(), "server.js") {
+		t.Fatalf("/tmp/src and the working dir after deleting notes.txt: %q", ls.String())
+	}
+
+	// Break the app: its crash shows in the app's log.
+	var sub protocol.LogsFollowResult
+	e.mustCall(time.Minute, protocol.MethodLogsFollow, protocol.LogsFollowParams{WorkspaceID: wsID}, &sub)
+	mark = e.mark()
+	if err := os.WriteFile(filepath.Join(ws, "lib", "greeting.js"), []byte("exports.greeting = () => { this is not javascript\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(mark, protocol.MethodIndexDidChange, 10*time.Second, func(json.RawMessage) bool { return true })
+	var broken protocol.PushResult
+	_ = e.call(5*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: wsID}, &broken)
+	e.waitFor(mark, protocol.MethodLog, 2*time.Minute, func(raw json.RawMessage) bool {
+		var p protocol.LogParams
+		_ = json.Unmarshal(raw, &p)
+		return p.SubscriptionID == sub.SubscriptionID && strings.Contains(p.Text, "SyntaxError")
+	})
+	e.mustCall(time.Minute, protocol.MethodLogsStop, protocol.LogsStopParams{SubscriptionID: sub.SubscriptionID}, nil)
+
+	// Delete the component: nothing with its labels is left.
+	var deleted protocol.ComponentDeleteResult
+	e.mustCall(3*time.Minute, protocol.MethodComponentDelete, protocol.ComponentDeleteParams{WorkspaceID: wsID}, &deleted)
+	if len(deleted.Deleted) == 0 {
+		t.Fatal("delete removed nothing")
+	}
+	client := c.Client(t)
+	selector := "app.kubernetes.io/instance=hello,app.kubernetes.io/part-of=app"
+	ctx := context.Background()
+	pods, _ := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	deps, _ := client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	svcs, _ := client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	pvcs, _ := client.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	secrets, _ := client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if n := len(pods.Items) + len(deps.Items) + len(svcs.Items) + len(pvcs.Items) + len(secrets.Items); n != 0 {
+		t.Fatalf("after delete: %d pods, %d deployments, %d services, %d PVCs, %d secrets remain",
+			len(pods.Items), len(deps.Items), len(svcs.Items), len(pvcs.Items), len(secrets.Items))
+	}
+
+	e.mustCall(time.Minute, protocol.MethodShutdown, nil, nil)
+	_ = e.conn.Notify(context.Background(), protocol.MethodExit, nil)
+}

@@ -1,0 +1,1 @@
+exports.greeting = () => 'Hello from odod v1';
