@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -run '^$' -bench . -benchmem ./...
-for prog in hack/*bench/; do
-  [ -f "$prog/main.go" ] || continue
-  echo "== go run ./$prog"
-  go run "./$prog"
-done
+echo "== go run ./hack/indexbench"
+go run ./hack/indexbench
+# The push benchmark needs the local cluster.
+hack/cluster up >/dev/null
+echo "== go run ./hack/pushbench"
+KUBECONFIG="$(hack/cluster env | sed -n 's/^export KUBECONFIG=//p')" go run ./hack/pushbench
