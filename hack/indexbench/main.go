@@ -243,7 +243,7 @@ func measureChanges(ctx context.Context, dir string, n int) (lat, cpu []time.Dur
 	for i, p := range targets {
 		time.Sleep(200 * time.Millisecond) // let the previous batch settle
 		cpu0, t0 := cpuTime(), time.Now()
-		if err := os.WriteFile(filepath.Join(dir, p), []byte(fmt.Sprintf("changed %d\n", i)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(fmt.Sprintf("changed %d at %d\n", i, time.Now().UnixNano())), 0o644); err != nil {
 			return nil, nil, 0, err
 		}
 	wait:
