@@ -103,4 +103,3 @@ settings are written anyway and the type is resolved on push.`,
 	flags.register(cmd)
 	return cmd
 }
-

@@ -68,9 +68,9 @@ protocol is described in docs/protocol.md.`,
 				log.Info("odod serve speaks JSON-RPC on stdin and stdout for editors; run \"odod help\" for the terminal commands")
 			}
 			srv := daemon.New(daemon.Options{
-				Logger:    log,
-				Level:     level,
-				Version:   version.String(),
+				Logger:  log,
+				Level:   level,
+				Version: version.String(),
 			})
 			code := srv.Serve(cmd.Context(), streams.in, streams.out)
 			if code != 0 {
