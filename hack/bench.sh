@@ -5,8 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -run '^$' -bench . -benchmem ./...
-echo "== go run ./hack/indexbench"
-go run ./hack/indexbench
+tree=$(mktemp -d /tmp/odod-bench-tree.XXXXXX)
+trap 'rm -rf "$tree"' EXIT
+make -s build
+go run ./hack/indexbench gen -dir "$tree/t"
+echo "== go run ./hack/indexbench run"
+go run ./hack/indexbench run -dir "$tree/t"
+echo "== go run ./hack/indexbench serve"
+go run ./hack/indexbench serve -dir "$tree/t" -odod bin/odod
 # The push benchmark needs the local cluster.
 hack/cluster up >/dev/null
 echo "== go run ./hack/pushbench"

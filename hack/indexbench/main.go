@@ -5,6 +5,7 @@
 //	indexbench gen  -dir /tmp/tree [-files 100000 -dirs 5000 -mb 400]
 //	indexbench run  -dir /tmp/tree [-runs 3 -changes 20]
 //	indexbench hold -dir /tmp/tree   (child of run: RSS of an open, watched index)
+//	indexbench serve -dir /tmp/tree [-odod bin/odod]   (RSS of odod serve watching the tree)
 package main
 
 import (
@@ -28,7 +29,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: indexbench gen|run|hold -dir DIR [flags]")
+		fmt.Fprintln(os.Stderr, "usage: indexbench gen|run|hold|serve -dir DIR [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -39,6 +40,7 @@ func main() {
 	seed := fs.Uint64("seed", 1, "gen: random seed")
 	runs := fs.Int("runs", 3, "run: repetitions of each timed step (the median is reported)")
 	changes := fs.Int("changes", 20, "run: single-file changes timed")
+	odod := fs.String("odod", "bin/odod", "serve: the odod binary")
 	_ = fs.Parse(os.Args[2:])
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "-dir is required")
@@ -57,8 +59,10 @@ func main() {
 		err = measure(ctx, *dir, *runs, *changes)
 	case "hold":
 		err = hold(ctx, *dir)
+	case "serve":
+		err = serveRSS(ctx, *odod, *dir)
 	default:
-		err = fmt.Errorf("unknown command %q: use gen, run or hold", os.Args[1])
+		err = fmt.Errorf("unknown command %q: use gen, run, hold or serve", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "indexbench:", err)
