@@ -360,7 +360,7 @@ func TestNodeJSComponentEndToEnd(t *testing.T) {
 		_ = json.Unmarshal(raw, &p)
 		return p.SubscriptionID == sub.SubscriptionID && strings.Contains(p.Text, "SyntaxError")
 	})
-	e.mustCall(time.Minute, protocol.MethodLogsStop, protocol.LogsStopParams{SubscriptionID: sub.SubscriptionID}, nil)
+	e.mustCall(time.Minute, protocol.MethodLogsStop, protocol.LogsStopParams(sub), nil)
 
 	// Delete the component: nothing with its labels is left.
 	var deleted protocol.ComponentDeleteResult
