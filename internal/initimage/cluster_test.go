@@ -79,8 +79,9 @@ func (e *podExec) run(ctx context.Context, argv []string, stdin io.Reader, stdou
 
 func (e *podExec) output(ctx context.Context, argv ...string) (int, string) {
 	e.t.Helper()
-	var out bytes.Buffer
-	code, err := e.run(ctx, argv, nil, &out, &out)
+	// stdout and stderr arrive on two goroutines: one locked buffer.
+	out := &syncBuffer{}
+	code, err := e.run(ctx, argv, nil, out, out)
 	if err != nil {
 		e.t.Fatalf("exec %v: %v", argv, err)
 	}
