@@ -233,6 +233,11 @@ func S2IPathsFromImage(info ImageInfo) (S2IPaths, error) {
 	if p.SrcOrBinPath == "" {
 		p.SrcOrBinPath = DefaultS2ISrcOrBinPath
 	}
+	if p.BuilderImageName == "" && info.Ref != "" {
+		// No name label: the repository still says what the builder is
+		// (odo-init's getlanguage maps e.g. ".../nodejs-builder" to nodejs).
+		p.BuilderImageName = repository(info.Ref)
+	}
 	for _, l := range deploymentDirLabels {
 		if v, ok := labels[l]; ok {
 			p.DeploymentDir = v
@@ -254,4 +259,22 @@ func S2IPathsFromImage(info ImageInfo) (S2IPaths, error) {
 			Suggestion: "use a builder image whose scripts URL starts with image://, file:// or http(s)://"}
 	}
 	return p, nil
+}
+
+// repository is an image reference without its registry host, tag and
+// digest: "127.0.0.1:5000/odod/nodejs-builder:latest" → "odod/nodejs-builder".
+func repository(ref string) string {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	if i := strings.Index(ref, "/"); i >= 0 {
+		host := ref[:i]
+		if strings.ContainsAny(host, ".:") || host == "localhost" {
+			ref = ref[i+1:]
+		}
+	}
+	return ref
 }

@@ -72,3 +72,21 @@ func TestIsLocalRegistry(t *testing.T) {
 		}
 	}
 }
+
+func TestBuilderNameFallsBackToTheRepository(t *testing.T) {
+	for ref, want := range map[string]string{
+		"127.0.0.1:5000/odod/nodejs-builder:latest":      "odod/nodejs-builder",
+		"registry.example.com/ubi8/nodejs-14@sha256:abcd": "ubi8/nodejs-14",
+		"centos/nodejs-8-centos7":                         "centos/nodejs-8-centos7",
+		"localhost/x:1":                                   "x",
+	} {
+		p, err := S2IPathsFromImage(ImageInfo{Ref: ref, Labels: map[string]string{}})
+		if err != nil || p.BuilderImageName != want {
+			t.Errorf("%s: builder name %q (%v), want %q", ref, p.BuilderImageName, err, want)
+		}
+	}
+	p, _ := S2IPathsFromImage(ImageInfo{Ref: "a/b:c", Labels: map[string]string{LabelBuilderName: "centos/nodejs-8-centos7"}})
+	if p.BuilderImageName != "centos/nodejs-8-centos7" {
+		t.Errorf("the name label must win: %q", p.BuilderImageName)
+	}
+}
