@@ -41,6 +41,10 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 	done := make(chan error, 1)
 	go func() {
 		err := exec.Exec(streamCtx, []string{AgentPath, "--root", root}, stdinR, stdoutW, stderr)
+		if streamCtx.Err() == nil {
+			// Not closed by us: say why the stream ended.
+			log.Warn("the agent's exec stream ended", zap.Error(err), zap.String("agentStderr", strings.TrimSpace(stderr.String())))
+		}
 		if err == nil {
 			err = io.EOF
 		}

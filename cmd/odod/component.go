@@ -196,7 +196,9 @@ func pushHooks(streams stdio, bar *progressBar, quiet bool) engine.Hooks {
 			fmt.Fprintln(w, p.Text)
 		},
 		State: func(from, to protocol.ComponentState, reason, message string) {
-			if quiet || to == protocol.StateSyncing || to == protocol.StateBuilding {
+			// Syncing and Building have their own progress lines; an Error
+			// is the command's error, printed once at the end.
+			if quiet || to == protocol.StateSyncing || to == protocol.StateBuilding || to == protocol.StateError {
 				return
 			}
 			if reason != "" {
