@@ -24,7 +24,7 @@ import (
 
 // Options are go-init's flags.
 type Options struct {
-	Pre, Main, Post string // command lines, split on whitespace (no shell), as go-init does
+	Pre, Main, Post string   // command lines, split on whitespace (no shell), as go-init does
 	Stdout, Stderr  *os.File // the commands' output (default: go-init's own)
 }
 
