@@ -75,7 +75,7 @@ func TestIsLocalRegistry(t *testing.T) {
 
 func TestBuilderNameFallsBackToTheRepository(t *testing.T) {
 	for ref, want := range map[string]string{
-		"127.0.0.1:5000/odod/nodejs-builder:latest":      "odod/nodejs-builder",
+		"127.0.0.1:5000/odod/nodejs-builder:latest":       "odod/nodejs-builder",
 		"registry.example.com/ubi8/nodejs-14@sha256:abcd": "ubi8/nodejs-14",
 		"centos/nodejs-8-centos7":                         "centos/nodejs-8-centos7",
 		"localhost/x:1":                                   "x",
