@@ -104,9 +104,11 @@ type Component struct {
 	closed    bool
 }
 
+// forward is a port-forward kept open by a goroutine; stop ends it and
+// waits for the goroutine.
 type forward struct {
-	pf     *cluster.PortForward
 	result protocol.PortForwardResult
+	stop   func()
 }
 
 // New makes a component for a workspace.
@@ -558,7 +560,7 @@ func (c *Component) Close() error {
 	c.forwards = map[int]forward{}
 	c.mu.Unlock()
 	for _, f := range fws {
-		_ = f.pf.Close()
+		f.stop()
 	}
 	if tr != nil {
 		return tr.Close()

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/config"
@@ -229,8 +232,11 @@ func (c *Component) ListStorage(ctx context.Context) ([]protocol.Storage, error)
 }
 
 // PortForward forwards 127.0.0.1:localPort (0: any) to remotePort of the
-// component's pod (0: its first port). It stops with Close or
-// StopPortForward, or when the pod goes away.
+// component's pod (0: its first port). The forward outlives the app's
+// restarts and the pod's replacement: when the tunnel breaks (the
+// API server ends it when nothing listens for a moment, a new pod), it is
+// opened again on the same local port, to the current pod. It stops with
+// StopPortForward or Close.
 func (c *Component) PortForward(ctx context.Context, localPort, remotePort int) (protocol.PortForwardResult, error) {
 	cfg, cl, err := c.connected(ctx)
 	if err != nil {
@@ -244,28 +250,80 @@ func (c *Component) PortForward(ctx context.Context, localPort, remotePort int) 
 		}
 		remotePort = int(ports[0].Number)
 	}
-	st, err := cl.PodStatus(ctx, ref(cfg))
+	pf, podName, err := c.openForward(ctx, cl, cfg, localPort, remotePort)
 	if err != nil {
 		return protocol.PortForwardResult{}, err
 	}
+	res := protocol.PortForwardResult{LocalPort: pf.LocalPort, RemotePort: remotePort, Address: fmt.Sprintf("127.0.0.1:%d", pf.LocalPort), Pod: podName}
+	fwdCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		cancel()
+		_ = pf.Close()
+		return protocol.PortForwardResult{}, context.Canceled
+	}
+	c.forwards[pf.LocalPort] = forward{result: res, stop: func() { cancel(); <-done }}
+	c.mu.Unlock()
+	go func() {
+		defer close(done)
+		c.keepForwarding(fwdCtx, cl, cfg, pf, remotePort)
+	}()
+	return res, nil
+}
+
+// openForward finds the running pod and forwards to it.
+func (c *Component) openForward(ctx context.Context, cl Cluster, cfg *config.LocalConfig, localPort, remotePort int) (*cluster.PortForward, string, error) {
+	st, err := cl.PodStatus(ctx, ref(cfg))
+	if err != nil {
+		return nil, "", err
+	}
 	if st.State != cluster.StateRunning || st.Pod == "" {
-		return protocol.PortForwardResult{}, &Error{Code: protocol.CodeContainerNotReady, Reason: string(st.State),
+		return nil, "", &Error{Code: protocol.CodeContainerNotReady, Reason: string(st.State),
 			Message: fmt.Sprintf("the component's pod is not running (%s %s)", st.State, st.Reason), Suggestion: "push the component first (odod push)"}
 	}
 	pf, err := cl.PortForward(ctx, st.Pod, localPort, remotePort)
 	if err != nil {
-		return protocol.PortForwardResult{}, err
+		return nil, "", err
 	}
-	res := protocol.PortForwardResult{LocalPort: pf.LocalPort, RemotePort: remotePort, Address: fmt.Sprintf("127.0.0.1:%d", pf.LocalPort), Pod: st.Pod}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		_ = pf.Close()
-		return protocol.PortForwardResult{}, context.Canceled
+	return pf, st.Pod, nil
+}
+
+// forwardRetry is the wait between attempts to reopen a broken forward.
+const forwardRetry = 500 * time.Millisecond
+
+// keepForwarding reopens pf's tunnel whenever it ends, until ctx ends.
+func (c *Component) keepForwarding(ctx context.Context, cl Cluster, cfg *config.LocalConfig, pf *cluster.PortForward, remotePort int) {
+	local := pf.LocalPort
+	for {
+		select {
+		case <-ctx.Done():
+			_ = pf.Close()
+			return
+		case <-pf.Done():
+		}
+		c.log.Debug("port-forward ended; reopening it", zap.Int("localPort", local))
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(forwardRetry):
+			}
+			next, pod, err := c.openForward(ctx, cl, cfg, local, remotePort)
+			if err == nil {
+				pf = next
+				c.mu.Lock()
+				if f, ok := c.forwards[local]; ok {
+					f.result.Pod = pod
+					c.forwards[local] = f
+				}
+				c.mu.Unlock()
+				break
+			}
+			c.log.Debug("reopening port-forward", zap.Int("localPort", local), zap.Error(err))
+		}
 	}
-	c.forwards[pf.LocalPort] = forward{pf: pf, result: res}
-	c.mu.Unlock()
-	return res, nil
 }
 
 // StopPortForward stops the forward on localPort.
@@ -278,21 +336,16 @@ func (c *Component) StopPortForward(localPort int) error {
 		return &Error{Code: protocol.CodeNotFound, Reason: "NotFound", Message: fmt.Sprintf("no port forward on local port %d", localPort),
 			Suggestion: "odod/component/describe lists the forwarded ports"}
 	}
-	return f.pf.Close()
+	f.stop()
+	return nil
 }
 
-// forwardedPorts lists live forwards, dropping those that ended.
+// forwardedPorts lists the forwards.
 func (c *Component) forwardedPorts() []protocol.PortForwardResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := []protocol.PortForwardResult{}
-	for port, f := range c.forwards {
-		select {
-		case <-f.pf.Done():
-			delete(c.forwards, port)
-			continue
-		default:
-		}
+	for _, f := range c.forwards {
 		out = append(out, f.result)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LocalPort < out[j].LocalPort })
@@ -355,7 +408,7 @@ func (c *Component) Delete(ctx context.Context, wait bool) ([]protocol.ObjectRef
 	c.forwards = map[int]forward{}
 	c.mu.Unlock()
 	for _, f := range fws {
-		_ = f.pf.Close()
+		f.stop()
 	}
 	if tr != nil {
 		_ = tr.Close()
