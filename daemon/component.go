@@ -122,16 +122,36 @@ func engineError(err error) *jsonrpc2.Error {
 	return newError(e.Code, e.Message, data)
 }
 
-// handleComponent answers the component methods; ok is false for other
-// methods.
-func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (result any, err error, ok bool) {
-	decode := func(v any) error {
-		if e := decodeParams(req.Params, v); e != nil {
-			return e
-		}
-		return nil
+// params decodes a request's params into a P.
+func params[P any](req *jsonrpc2.Request) (P, error) {
+	var p P
+	if err := decodeParams(req.Params, &p); err != nil {
+		return p, err
 	}
-	ok = true
+	return p, nil
+}
+
+// onComponent decodes a request's params, finds the workspace's component
+// and runs fn on it; engine errors become protocol errors.
+func onComponent[P any](s *Server, req *jsonrpc2.Request, workspace func(P) string, fn func(*engine.Component, P) (any, error)) (any, error) {
+	p, err := params[P](req)
+	if err != nil {
+		return nil, err
+	}
+	_, comp, err := s.componentFor(workspace(p))
+	if err != nil {
+		return nil, err
+	}
+	res, err := fn(comp, p)
+	return res, wrapEngine(err)
+}
+
+func workspaceOf(p protocol.WorkspaceParams) string { return p.WorkspaceID }
+func nameWorkspace(p protocol.NameParams) string    { return p.WorkspaceID }
+
+// handleComponent answers the component methods; handled is false for
+// other methods.
+func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (handled bool, result any, err error) {
 	switch req.Method {
 	case protocol.MethodComponentCreate, protocol.MethodURLCreate, protocol.MethodURLDelete,
 		protocol.MethodStorageAdd, protocol.MethodStorageRemove:
@@ -142,152 +162,99 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 		// the queue.
 		release(ctx)
 	}
+	handled = true
 	switch req.Method {
 	case protocol.MethodCatalogList:
-		var p protocol.CatalogListParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
+		p, perr := params[protocol.CatalogListParams](req)
+		if perr != nil {
+			return handled, nil, perr
 		}
-		return s.catalog(ctx, p)
+		result, err = s.catalog(ctx, p)
 	case protocol.MethodComponentCreate:
-		var p protocol.ComponentCreateParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
+		p, perr := params[protocol.ComponentCreateParams](req)
+		if perr != nil {
+			return handled, nil, perr
 		}
-		return s.create(ctx, p)
+		result, err = s.create(ctx, p)
 	case protocol.MethodPush:
-		var p protocol.PushParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
+		p, perr := params[protocol.PushParams](req)
+		if perr != nil {
+			return handled, nil, perr
 		}
-		return s.push(ctx, conn, p)
+		result, err = s.push(ctx, conn, p)
 	case protocol.MethodComponentDescribe:
-		var p protocol.WorkspaceParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		res, err := comp.Describe(ctx)
-		return res, wrapEngine(err), ok
+		result, err = onComponent(s, req, workspaceOf, func(c *engine.Component, _ protocol.WorkspaceParams) (any, error) {
+			return c.Describe(ctx)
+		})
 	case protocol.MethodComponentDelete:
-		var p protocol.ComponentDeleteParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		sess, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		sess.stopSubscriptions()
-		wait := p.Wait == nil || *p.Wait
-		deleted, err := comp.Delete(ctx, wait)
-		return protocol.ComponentDeleteResult{Deleted: deleted}, wrapEngine(err), ok
+		result, err = onComponent(s, req, func(p protocol.ComponentDeleteParams) string { return p.WorkspaceID },
+			func(c *engine.Component, p protocol.ComponentDeleteParams) (any, error) {
+				if sess, err := s.sessionFor(p.WorkspaceID); err == nil {
+					sess.stopSubscriptions()
+				}
+				deleted, err := c.Delete(ctx, p.Wait == nil || *p.Wait)
+				return protocol.ComponentDeleteResult{Deleted: deleted}, err
+			})
 	case protocol.MethodLogsFollow:
-		var p protocol.LogsFollowParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
+		p, perr := params[protocol.LogsFollowParams](req)
+		if perr != nil {
+			return handled, nil, perr
 		}
-		return s.followLogs(p)
+		result, err = s.followLogs(p)
 	case protocol.MethodLogsStop:
-		var p protocol.LogsStopParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
+		p, perr := params[protocol.LogsStopParams](req)
+		if perr != nil {
+			return handled, nil, perr
 		}
-		return nil, s.stopLogs(p.SubscriptionID), ok
+		err = s.stopLogs(p.SubscriptionID)
 	case protocol.MethodURLCreate:
-		var p protocol.URLCreateParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		if p.Name == "" || p.Port <= 0 {
-			return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports)."), ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		u, err := comp.CreateURL(ctx, config.ConfigURL{Name: p.Name, Port: p.Port, Secure: p.Secure, Host: p.Host})
-		return protocol.URLCreateResult{URL: u}, wrapEngine(err), ok
+		result, err = onComponent(s, req, func(p protocol.URLCreateParams) string { return p.WorkspaceID },
+			func(c *engine.Component, p protocol.URLCreateParams) (any, error) {
+				if p.Name == "" || p.Port <= 0 {
+					return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports).")
+				}
+				u, err := c.CreateURL(ctx, config.ConfigURL{Name: p.Name, Port: p.Port, Secure: p.Secure, Host: p.Host})
+				return protocol.URLCreateResult{URL: u}, err
+			})
 	case protocol.MethodURLList:
-		var p protocol.WorkspaceParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		urls, err := comp.ListURLs(ctx)
-		return protocol.URLListResult{URLs: urls}, wrapEngine(err), ok
+		result, err = onComponent(s, req, workspaceOf, func(c *engine.Component, _ protocol.WorkspaceParams) (any, error) {
+			urls, err := c.ListURLs(ctx)
+			return protocol.URLListResult{URLs: urls}, err
+		})
 	case protocol.MethodURLDelete:
-		var p protocol.NameParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		return nil, wrapEngine(comp.DeleteURL(ctx, p.Name)), ok
+		result, err = onComponent(s, req, nameWorkspace, func(c *engine.Component, p protocol.NameParams) (any, error) {
+			return nil, c.DeleteURL(ctx, p.Name)
+		})
 	case protocol.MethodStorageAdd:
-		var p protocol.StorageAddParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		return nil, wrapEngine(comp.AddStorage(p.Name, p.Path, p.Size)), ok
+		result, err = onComponent(s, req, func(p protocol.StorageAddParams) string { return p.WorkspaceID },
+			func(c *engine.Component, p protocol.StorageAddParams) (any, error) {
+				return nil, c.AddStorage(p.Name, p.Path, p.Size)
+			})
 	case protocol.MethodStorageList:
-		var p protocol.WorkspaceParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		st, err := comp.ListStorage(ctx)
-		return protocol.StorageListResult{Storage: st}, wrapEngine(err), ok
+		result, err = onComponent(s, req, workspaceOf, func(c *engine.Component, _ protocol.WorkspaceParams) (any, error) {
+			st, err := c.ListStorage(ctx)
+			return protocol.StorageListResult{Storage: st}, err
+		})
 	case protocol.MethodStorageRemove:
-		var p protocol.NameParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		return nil, wrapEngine(comp.RemoveStorage(p.Name)), ok
+		result, err = onComponent(s, req, nameWorkspace, func(c *engine.Component, p protocol.NameParams) (any, error) {
+			return nil, c.RemoveStorage(p.Name)
+		})
 	case protocol.MethodPortForward:
-		var p protocol.PortForwardParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		// The forward outlives the request: it ends with stop, the
-		// workspace, or the daemon.
-		res, err := comp.PortForward(context.WithoutCancel(ctx), p.LocalPort, p.RemotePort)
-		return res, wrapEngine(err), ok
+		result, err = onComponent(s, req, func(p protocol.PortForwardParams) string { return p.WorkspaceID },
+			func(c *engine.Component, p protocol.PortForwardParams) (any, error) {
+				// The forward outlives the request: it ends with stop, the
+				// workspace, or the daemon.
+				return c.PortForward(context.WithoutCancel(ctx), p.LocalPort, p.RemotePort)
+			})
 	case protocol.MethodPortForwardStop:
-		var p protocol.PortForwardStopParams
-		if err := decode(&p); err != nil {
-			return nil, err, ok
-		}
-		_, comp, err := s.componentFor(p.WorkspaceID)
-		if err != nil {
-			return nil, err, ok
-		}
-		return nil, wrapEngine(comp.StopPortForward(p.LocalPort)), ok
+		result, err = onComponent(s, req, func(p protocol.PortForwardStopParams) string { return p.WorkspaceID },
+			func(c *engine.Component, p protocol.PortForwardStopParams) (any, error) {
+				return nil, c.StopPortForward(p.LocalPort)
+			})
+	default:
+		handled = false
 	}
-	return nil, nil, false
+	return handled, result, err
 }
 
 // wrapEngine keeps nil nil (a typed nil would be an error).
@@ -298,12 +265,12 @@ func wrapEngine(err error) error {
 	return engineError(err)
 }
 
-func (s *Server) catalog(ctx context.Context, p protocol.CatalogListParams) (any, error, bool) {
+func (s *Server) catalog(ctx context.Context, p protocol.CatalogListParams) (any, error) {
 	namespace := ""
 	if p.WorkspaceID != "" {
 		sess, err := s.sessionFor(p.WorkspaceID)
 		if err != nil {
-			return nil, err, true
+			return nil, err
 		}
 		if cfg, err := config.Load(sess.root); err == nil {
 			namespace = cfg.ComponentSettings.Project
@@ -311,24 +278,24 @@ func (s *Server) catalog(ctx context.Context, p protocol.CatalogListParams) (any
 	}
 	cl, err := s.clusters.connect(ctx, namespace)
 	if err != nil {
-		return nil, wrapEngine(err), true
+		return nil, wrapEngine(err)
 	}
 	entries, err := cl.Catalog(ctx)
 	if err != nil {
-		return nil, wrapEngine(err), true
+		return nil, wrapEngine(err)
 	}
 	res := protocol.CatalogListResult{Types: []protocol.CatalogType{}}
 	for _, e := range entries {
 		res.Types = append(res.Types, protocol.CatalogType{Name: e.Name, Tags: e.Tags, Source: e.Source, Namespace: e.Namespace, Description: e.Description})
 	}
-	return res, nil, true
+	return res, nil
 }
 
 // push runs a push with progress on the request's token.
-func (s *Server) push(ctx context.Context, conn *jsonrpc2.Conn, p protocol.PushParams) (any, error, bool) {
+func (s *Server) push(ctx context.Context, conn *jsonrpc2.Conn, p protocol.PushParams) (any, error) {
 	sess, comp, err := s.componentFor(p.WorkspaceID)
 	if err != nil {
-		return nil, err, true
+		return nil, err
 	}
 	title := "Pushing " + sess.name()
 	if p.DryRun {
@@ -349,10 +316,10 @@ func (s *Server) push(ctx context.Context, conn *jsonrpc2.Conn, p protocol.PushP
 	})
 	if err != nil {
 		progress.End("failed")
-		return nil, engineError(err), true
+		return nil, engineError(err)
 	}
 	progress.End(fmt.Sprintf("%d files copied, %d deleted in %d ms", res.FilesCopied, res.FilesDeleted, res.DurationMs))
-	return res, nil, true
+	return res, nil
 }
 
 func (sess *session) name() string {
@@ -360,14 +327,14 @@ func (sess *session) name() string {
 }
 
 // followLogs starts an app-log subscription owned by the server.
-func (s *Server) followLogs(p protocol.LogsFollowParams) (any, error, bool) {
+func (s *Server) followLogs(p protocol.LogsFollowParams) (any, error) {
 	if p.Source != "" && p.Source != protocol.LogApp {
 		return nil, invalidParams("source", fmt.Sprintf("%q cannot be followed", p.Source),
-			`Use "app"; build output arrives as odod/log with source "build" during each push.`), true
+			`Use "app"; build output arrives as odod/log with source "build" during each push.`)
 	}
 	sess, comp, err := s.componentFor(p.WorkspaceID)
 	if err != nil {
-		return nil, err, true
+		return nil, err
 	}
 	tail := int64(100)
 	if p.TailLines != nil {
@@ -394,7 +361,7 @@ func (s *Server) followLogs(p protocol.LogsFollowParams) (any, error, bool) {
 			})
 		}
 	})
-	return protocol.LogsFollowResult{SubscriptionID: id}, nil, true
+	return protocol.LogsFollowResult{SubscriptionID: id}, nil
 }
 
 func (s *Server) stopLogs(id string) error {
@@ -450,16 +417,16 @@ func (sess *session) stopSubscriptions() {
 	}
 }
 
-func (s *Server) create(ctx context.Context, p protocol.ComponentCreateParams) (any, error, bool) {
+func (s *Server) create(ctx context.Context, p protocol.ComponentCreateParams) (any, error) {
 	sess, err := s.sessionFor(p.WorkspaceID)
 	if err != nil {
-		return nil, err, true
+		return nil, err
 	}
 	res, err := engine.Create(ctx, sess.root, engine.CreateRequest{
 		Type: p.Type, Name: p.Name, Project: p.Project, App: p.App, Ports: p.Ports, Env: p.Env, Force: p.Force,
 	}, s.clusters.connect, s.clusters.defaultNamespace)
 	if err != nil {
-		return nil, engineError(err), true
+		return nil, engineError(err)
 	}
 	if res.Warning != "" {
 		s.log.Warn(res.Warning)
@@ -467,5 +434,5 @@ func (s *Server) create(ctx context.Context, p protocol.ComponentCreateParams) (
 	st := res.Settings
 	return protocol.ComponentCreateResult{Component: protocol.ComponentSettings{
 		Name: st.Name, Type: st.Type, App: st.App(), Project: st.Project, Ports: st.Ports, ConfigPath: res.Path,
-	}}, nil, true
+	}}, nil
 }

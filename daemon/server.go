@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -140,7 +142,9 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) int {
 	wg.Add(1)
 	go func() { defer wg.Done(); s.queue.run(ctx, s) }()
 
-	conn := jsonrpc2.NewConn(ctx, st, handlerFunc(s.handle), jsonrpc2.SetLogger(zap.NewStdLog(s.log)))
+	connLog := &connLogger{log: s.log}
+	defer connLog.stop()
+	conn := jsonrpc2.NewConn(ctx, st, handlerFunc(s.handle), jsonrpc2.SetLogger(connLog))
 
 	wg.Add(1)
 	go func() { defer wg.Done(); s.userLog.forward(ctx, conn) }()
@@ -180,6 +184,30 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) int {
 	_ = conn.Close()
 	wg.Wait()
 	return code
+}
+
+// connLogger is jsonrpc2's logger. jsonrpc2's read loop outlives Serve by
+// a moment (it notices the closed stream after Serve returned), so what it
+// logs after Serve is dropped rather than written to a logger whose owner
+// is gone.
+type connLogger struct {
+	log     *zap.Logger
+	mu      sync.RWMutex
+	stopped bool
+}
+
+func (l *connLogger) Printf(format string, args ...any) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if !l.stopped {
+		l.log.Debug(strings.TrimSpace(fmt.Sprintf(format, args...)))
+	}
+}
+
+func (l *connLogger) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
 }
 
 type handlerFunc func(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request)
@@ -320,7 +348,7 @@ func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 		}
 		return s.debugSleep(ctx, conn, p)
 	}
-	if res, err, ok := s.handleComponent(ctx, conn, req); ok {
+	if handled, res, err := s.handleComponent(ctx, conn, req); handled {
 		return res, err
 	}
 	if req.Notif {
