@@ -11,7 +11,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/odod ./cmd/odod
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/odod ./cmd/odod
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/odod-init ./cmd/odod-init
 
 # Everything: lint, unit tests with fuzz seed corpora, the editor-side
