@@ -306,6 +306,25 @@ func TestNodeJSComponentEndToEnd(t *testing.T) {
 	appURL := "http://" + pf.Address + "/"
 	get(t, appURL, "Hello from odod v1", 2*time.Minute)
 
+	// A URL: a Route here (the cluster serves route.openshift.io), at once
+	// since the component is pushed.
+	var u protocol.URLCreateResult
+	e.mustCall(time.Minute, protocol.MethodURLCreate, protocol.URLCreateParams{WorkspaceID: wsID, Name: "www", Port: 8080}, &u)
+	if u.URL.State != "Pushed" || u.URL.Kind != "Route" {
+		t.Fatalf("url create = %+v, want a pushed Route", u.URL)
+	}
+	var desc protocol.DescribeResult
+	e.mustCall(time.Minute, protocol.MethodComponentDescribe, protocol.WorkspaceParams{WorkspaceID: wsID}, &desc)
+	if desc.State != protocol.StateRunning || len(desc.URLs) != 1 || desc.LastPush == nil || len(desc.ForwardedPorts) != 1 {
+		t.Fatalf("describe = %+v", desc)
+	}
+	e.mustCall(time.Minute, protocol.MethodURLDelete, protocol.NameParams{WorkspaceID: wsID, Name: "www"}, nil)
+	var urls protocol.URLListResult
+	e.mustCall(time.Minute, protocol.MethodURLList, protocol.WorkspaceParams{WorkspaceID: wsID}, &urls)
+	if len(urls.URLs) != 0 {
+		t.Fatalf("after url delete: %+v", urls)
+	}
+
 	// Edit one file: only it is sent, and the app answers anew.
 	mark = e.mark()
 	v2 := []byte("exports.greeting = () => 'Hello from odod v2';\n")
@@ -345,6 +364,23 @@ func TestNodeJSComponentEndToEnd(t *testing.T) {
 		t.Fatalf("/tmp/src and the working dir after deleting notes.txt: %q", ls.String())
 	}
 
+	// Storage is applied on the next push, which rolls out a new pod: a
+	// full resync, and as /tmp/src is the container's own and starts
+	// empty, all 4 files are sent.
+	e.mustCall(time.Minute, protocol.MethodStorageAdd, protocol.StorageAddParams{WorkspaceID: wsID, Name: "data", Path: "/data", Size: "100Mi"}, nil)
+	var withStorage protocol.PushResult
+	e.mustCall(5*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: wsID}, &withStorage)
+	t.Logf("push with storage: %+v", withStorage)
+	if withStorage.Pod == first.Pod || !withStorage.Full || withStorage.FilesCopied != 4 {
+		t.Fatalf("push after adding storage = %+v, want a full push of 4 files to a new pod", withStorage)
+	}
+	var st protocol.StorageListResult
+	e.mustCall(time.Minute, protocol.MethodStorageList, protocol.WorkspaceParams{WorkspaceID: wsID}, &st)
+	if len(st.Storage) != 1 || st.Storage[0].State != "Pushed" {
+		t.Fatalf("storage = %+v", st)
+	}
+	get(t, appURL, "Hello from odod v2", 2*time.Minute) // the forward follows the new pod
+
 	// Break the app: its crash shows in the app's log.
 	var sub protocol.LogsFollowResult
 	e.mustCall(time.Minute, protocol.MethodLogsFollow, protocol.LogsFollowParams{WorkspaceID: wsID}, &sub)
@@ -383,4 +419,52 @@ func TestNodeJSComponentEndToEnd(t *testing.T) {
 
 	e.mustCall(time.Minute, protocol.MethodShutdown, nil, nil)
 	_ = e.conn.Notify(context.Background(), protocol.MethodExit, nil)
+}
+
+// odod runs the CLI with the cluster's kubeconfig.
+func odod(t *testing.T, kubeconfig string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(ododBin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("odod %s: %v\n%s\n%s", strings.Join(args, " "), err, out, stderr.String())
+	}
+	return string(out)
+}
+
+func TestCLIPushDescribeDelete(t *testing.T) {
+	c := testcluster.Require(t)
+	ns := c.Namespace(t, "odod-cli")
+	ws := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
+
+	odod(t, c.Kubeconfig, "create", "nodejs", "cli", "--context", ws, "--project", ns, "--port", "8080")
+	var first protocol.PushResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "push", "--context", ws, "-o", "json")), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.FilesCopied != 5 || first.BuildExitCode == nil || *first.BuildExitCode != 0 {
+		t.Fatalf("odod push = %+v", first)
+	}
+	// The index was saved: a new process knows nothing changed.
+	if out := odod(t, c.Kubeconfig, "push", "--context", ws); !strings.Contains(out, "No file changes detected") {
+		t.Fatalf("second odod push: %q", out)
+	}
+	var desc protocol.DescribeResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "describe", "--context", ws, "-o", "json")), &desc); err != nil {
+		t.Fatal(err)
+	}
+	if desc.State != protocol.StateRunning || desc.Namespace != ns || len(desc.Objects) == 0 {
+		t.Fatalf("odod describe = %+v", desc)
+	}
+	var deleted protocol.ComponentDeleteResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "delete", "--context", ws, "-o", "json")), &deleted); err != nil {
+		t.Fatal(err)
+	}
+	if len(deleted.Deleted) == 0 {
+		t.Fatalf("odod delete = %+v", deleted)
+	}
 }
