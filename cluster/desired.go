@@ -21,21 +21,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/odod-dev/odod/internal/config"
-)
-
-// InitCopyCommand is the copy-supervisord init container's command: it
-// copies odod's init image payload (/opt/odo-init) into the shared
-// emptyDir at /opt/odo/. odo ran /usr/bin/cp from its init image; odod's
-// init image is one static binary with a cp role, so nothing else is
-// needed in it. Split on spaces.
-const InitCopyCommand = "/opt/odo-init/bin/odod-init cp -r /opt/odo-init/. /opt/odo/"
-
-// App container entry point, odo ≥ 1.0.2's: go-init runs s2i-setup, then
-// supervisord, which runs the `run` program.
-const (
-	appCommand     = "/opt/odo/bin/go-init"
-	appMainCommand = "/opt/odo/bin/supervisord -c /opt/app-root/conf/supervisor.conf"
-	appPreCommand  = "/opt/odo/bin/s2i-setup"
+	"github.com/odod-dev/odod/internal/initimage"
 )
 
 // copyFilesToVolumeScript seeds the s2idata PVC with the builder's
@@ -483,7 +469,7 @@ func podSpec(spec ComponentSpec, ref ComponentRef, paths S2IPaths, ports []corev
 	name := ref.ObjectName()
 	appRoot := ref.AppRootPVCName()
 	mounts := []corev1.VolumeMount{
-		{Name: SupervisordVolumeName, MountPath: "/opt/odo/"},
+		{Name: SupervisordVolumeName, MountPath: initimage.MountPath + "/"},
 		{Name: appRoot, MountPath: AppRootDir, SubPath: "app-root"},
 	}
 	// The deployment dir persists on the PVC too, unless it is already
@@ -503,7 +489,10 @@ func podSpec(spec ComponentSpec, ref ComponentRef, paths S2IPaths, ports []corev
 		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
 		mounts = append(mounts, corev1.VolumeMount{Name: vol, MountPath: st.Path})
 	}
-	initCmd := strings.Fields(InitCopyCommand)
+	// The init image defines its own entry points: copy-supervisord's
+	// copy, and go-init → s2i-setup → supervisord in the app container.
+	initCmd := initimage.InitContainerCommand()
+	appCmd, appArgs := initimage.AppContainerCommand()
 	return corev1.PodSpec{
 		InitContainers: []corev1.Container{
 			{
@@ -520,15 +509,15 @@ func podSpec(spec ComponentSpec, ref ComponentRef, paths S2IPaths, ports []corev
 				ImagePullPolicy: corev1.PullIfNotPresent,
 				Command:         initCmd[:1],
 				Args:            initCmd[1:],
-				VolumeMounts:    []corev1.VolumeMount{{Name: SupervisordVolumeName, MountPath: "/opt/odo/"}},
+				VolumeMounts:    []corev1.VolumeMount{{Name: SupervisordVolumeName, MountPath: initimage.MountPath + "/"}},
 			},
 		},
 		Containers: []corev1.Container{{
 			Name:            name,
 			Image:           spec.Builder.Image,
 			ImagePullPolicy: corev1.PullIfNotPresent,
-			Command:         []string{appCommand},
-			Args:            []string{"-pre", appPreCommand, "-main", appMainCommand},
+			Command:         appCmd,
+			Args:            appArgs,
 			Ports:           ports,
 			Env:             envVars(spec.Settings, paths),
 			Resources:       resources,

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"github.com/odod-dev/odod/internal/initimage"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -44,8 +45,8 @@ const (
 
 // Volume and container names, odo's.
 const (
-	SupervisordVolumeName     = "odo-supervisord-shared-data"
-	InitCopySupervisordName   = "copy-supervisord"
+	SupervisordVolumeName     = initimage.VolumeName
+	InitCopySupervisordName   = initimage.InitContainerName
 	InitCopyFilesToVolumeName = "copy-files-to-volume"
 )
 

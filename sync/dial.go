@@ -14,14 +14,12 @@ import (
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/internal/initimage"
 )
-
-// AgentPath is where odod's init image puts the agent in the app container.
-const AgentPath = "/opt/odo/bin/agent"
 
 // ErrNoAgent means the container has no odod agent (it was not created by
 // odod); the caller falls back to the tar transport.
-var ErrNoAgent = errors.New("the container has no odod agent at " + AgentPath)
+var ErrNoAgent = errors.New("the container has no odod agent (" + initimage.AgentCommand("")[0] + ")")
 
 // closeWait bounds how long Close waits for the agent's exec to end.
 const closeWait = 5 * time.Second
@@ -40,7 +38,7 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		err := exec.Exec(streamCtx, []string{AgentPath, "--root", root}, stdinR, stdoutW, stderr)
+		err := exec.Exec(streamCtx, initimage.AgentCommand(root), stdinR, stdoutW, stderr)
 		if streamCtx.Err() == nil {
 			// Not closed by us: say why the stream ended.
 			log.Warn("the agent's exec stream ended", zap.Error(err), zap.String("agentStderr", strings.TrimSpace(stderr.String())))

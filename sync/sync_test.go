@@ -16,6 +16,7 @@ import (
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/internal/initimage"
 )
 
 func ops(p Plan) []string {
@@ -98,7 +99,7 @@ type localExecutor struct {
 
 func (l *localExecutor) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	l.calls = append(l.calls, argv)
-	if argv[0] == AgentPath {
+	if argv[0] == initimage.AgentCommand("")[0] {
 		return agent.Serve(ctx, stdin, stdout, agent.ServerOptions{Root: argv[2], Version: "test"})
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)

@@ -21,12 +21,10 @@ import (
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/internal/initimage"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
 )
-
-// AssembleAndRestart is the build script odod's init image provides.
-const AssembleAndRestart = "/opt/odo/bin/assemble-and-restart"
 
 // Cluster is what the engine needs of a cluster; *cluster.Client is one.
 type Cluster interface {
@@ -331,7 +329,7 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	report(protocol.PhaseBuild, odsync.Progress{FilesDone: plan.Files + plan.Deletes, FilesTotal: plan.Files + plan.Deletes, BytesDone: res.Bytes, BytesTotal: plan.Bytes})
 	stdout := c.lineWriter(protocol.LogBuild, "stdout", pod.Name, pushID)
 	stderr := c.lineWriter(protocol.LogBuild, "stderr", pod.Name, pushID)
-	code, err := tr.Run(ctx, []string{AssembleAndRestart}, nil, stdout, stderr)
+	code, err := tr.Run(ctx, initimage.AssembleAndRestartCommand(), nil, stdout, stderr)
 	stdout.Flush()
 	stderr.Flush()
 	if err != nil {

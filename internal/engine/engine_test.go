@@ -22,6 +22,7 @@ import (
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/internal/agent"
 	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/internal/initimage"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
 )
@@ -138,7 +139,7 @@ type scripted struct {
 func (s scripted) Run(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
 	s.p.runs = append(s.p.runs, argv)
 	switch argv[0] {
-	case AssembleAndRestart:
+	case initimage.AssembleAndRestartCommand()[0]:
 		return s.p.build(stdout, stderr), nil
 	case "rm":
 		mapped := []string{"rm"}
