@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build test unit integration conformance bench fuzz lint cluster-up cluster-down cluster-purge tools
+.PHONY: all build demo test unit integration conformance bench fuzz lint cluster-up cluster-down cluster-purge tools
 
 all: build
 
@@ -13,6 +13,10 @@ build:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/odod ./cmd/odod
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/odod-init ./cmd/odod-init
+
+# odod's main job on the local cluster, from a terminal (hack/demo.sh).
+demo:
+	hack/demo.sh
 
 # Everything: lint, unit tests with fuzz seed corpora, the editor-side
 # conformance test, and the cluster tests against the real local cluster.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -37,9 +38,10 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 	stdoutR, stdoutW := io.Pipe()
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
+	var closing atomic.Bool
 	go func() {
 		err := exec.Exec(streamCtx, initimage.AgentCommand(root), stdinR, stdoutW, stderr)
-		if streamCtx.Err() == nil {
+		if !closing.Load() {
 			// Not closed by us: say why the stream ended.
 			log.Warn("the agent's exec stream ended", zap.Error(err), zap.String("agentStderr", strings.TrimSpace(stderr.String())))
 		}
@@ -51,6 +53,7 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 		done <- err
 	}()
 	end := func() error {
+		closing.Store(true)
 		_ = stdinW.Close()
 		select {
 		case err := <-done:
