@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/odod-dev/odod/internal/lockedbuf"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,18 +31,6 @@ func (h heldOpen) Read([]byte) (int, error) {
 	return 0, io.EOF
 }
 
-// lockedBuffer is a bytes.Buffer safe for the server's writer goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
 // serveRaw runs a server on the given input bytes and returns what it
 // wrote, its exit code and its log. With hold, the input stays open after
 // the bytes, so the server stops only on exit or a framing error.
@@ -50,7 +38,7 @@ func serveRaw(t *testing.T, input string, hold bool) ([]map[string]any, int, *ob
 	t.Helper()
 	core, logs := observer.New(zap.DebugLevel)
 	srv := New(Options{Logger: zap.New(core)})
-	var lb lockedBuffer
+	var lb lockedbuf.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var in io.Reader = strings.NewReader(input)
@@ -58,9 +46,7 @@ func serveRaw(t *testing.T, input string, hold bool) ([]map[string]any, int, *ob
 		in = io.MultiReader(in, heldOpen{ctx})
 	}
 	code := srv.Serve(ctx, in, &lb)
-	lb.mu.Lock()
-	out := bytes.NewBuffer(append([]byte(nil), lb.b.Bytes()...))
-	lb.mu.Unlock()
+	out := bytes.NewBuffer(lb.Bytes())
 	var msgs []map[string]any
 	r := bufio.NewReader(out)
 	for {

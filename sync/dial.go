@@ -1,13 +1,11 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	gosync "sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/agent"
 	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/internal/lockedbuf"
 )
 
 // ErrNoAgent means the container has no odod agent (it was not created by
@@ -36,7 +35,8 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 	streamCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stdinR, stdinW := io.Pipe()
 	stdoutR, stdoutW := io.Pipe()
-	stderr := &syncBuffer{}
+	// The start of the agent's stderr says why it failed.
+	stderr := &lockedbuf.Buffer{Limit: 64 << 10}
 	done := make(chan error, 1)
 	var closing atomic.Bool
 	go func() {
@@ -89,24 +89,3 @@ type readWriteCloser struct {
 }
 
 func (r readWriteCloser) Close() error { return r.close() }
-
-// syncBuffer is a bytes.Buffer safe for the exec goroutine and a reader.
-type syncBuffer struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 64<<10 { // keep the start: it says why the agent failed
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/odod-dev/odod/internal/lockedbuf"
 	"io"
 	"regexp"
 	"strconv"
@@ -80,7 +81,7 @@ func (e *podExec) run(ctx context.Context, argv []string, stdin io.Reader, stdou
 func (e *podExec) output(ctx context.Context, argv ...string) (int, string) {
 	e.t.Helper()
 	// stdout and stderr arrive on two goroutines: one locked buffer.
-	out := &syncBuffer{}
+	out := &lockedbuf.Buffer{}
 	code, err := e.run(ctx, argv, nil, out, out)
 	if err != nil {
 		e.t.Fatalf("exec %v: %v", argv, err)

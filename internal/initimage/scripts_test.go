@@ -1,9 +1,9 @@
 package initimage
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"github.com/odod-dev/odod/internal/lockedbuf"
 	"net"
 	"os"
 	"os/exec"
@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,23 +21,6 @@ import (
 // /opt/app-root), with the real odod-init binary: go-init runs s2i-setup
 // and supervisord, and assemble-and-restart is run as odod runs it.
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type sandbox struct {
 	t       *testing.T
 	odo     string // /opt/odo
@@ -46,7 +28,7 @@ type sandbox struct {
 	src     string // the push target ($ODO_S2I_SRC_BIN_PATH/src)
 	work    string // the working dir
 	env     []string
-	logs    *syncBuffer // the container log
+	logs    *lockedbuf.Buffer // the container log
 	init    *exec.Cmd
 	exited  chan error
 }
@@ -56,7 +38,7 @@ func newSandbox(t *testing.T, builderImage string, extraEnv ...string) *sandbox 
 	base := t.TempDir()
 	s := &sandbox{
 		t: t, odo: filepath.Join(base, "odo"), appRoot: filepath.Join(base, "app-root"),
-		src: filepath.Join(base, "tmp", "src"), logs: &syncBuffer{}, exited: make(chan error, 1),
+		src: filepath.Join(base, "tmp", "src"), logs: &lockedbuf.Buffer{}, exited: make(chan error, 1),
 	}
 	s.work = filepath.Join(s.appRoot, "src")
 	if err := WriteTree(s.odo, binary(t)); err != nil {

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/odod-dev/odod/internal/lockedbuf"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -127,29 +127,11 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-// syncBuffer collects program output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type running struct {
 	sup    *Supervisor
 	dir    string
 	socket string
-	out    *syncBuffer
+	out    *lockedbuf.Buffer
 }
 
 // startSupervisor runs a supervisor on conf (with %(here)s = a temp dir
@@ -163,7 +145,7 @@ func startSupervisor(t *testing.T, conf string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &lockedbuf.Buffer{}
 	sup := New(cfg, Options{Stdout: out, Stderr: out, BackoffUnit: 100 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
