@@ -47,8 +47,12 @@ type Pod struct {
 	UID       types.UID
 	// Container is the app container's name (<component>-<app>).
 	Container string
-	Node      string
-	IP        string
+	// ContainerID is the app container's runtime id: it changes when the
+	// container restarts, which loses what was pushed into it (/tmp/src is
+	// the container's own), though the pod stays.
+	ContainerID string
+	Node        string
+	IP          string
 }
 
 // WaitOptions tune WaitForPod.
@@ -145,7 +149,8 @@ func (c *Client) WaitForPod(ctx context.Context, ref ComponentRef, opts WaitOpti
 			}
 			report(st)
 			if st.State == StateRunning {
-				return Pod{Namespace: p.Namespace, Name: p.Name, UID: p.UID, Container: ref.ObjectName(), Node: p.Spec.NodeName, IP: p.Status.PodIP}, nil
+				return Pod{Namespace: p.Namespace, Name: p.Name, UID: p.UID, Container: ref.ObjectName(), ContainerID: containerID(p, ref.ObjectName()),
+					Node: p.Spec.NodeName, IP: p.Status.PodIP}, nil
 			}
 		}
 		select {
@@ -409,4 +414,14 @@ func nonEmpty(s, fallback string) string {
 		return fallback
 	}
 	return s
+}
+
+// containerID is the runtime id of the pod's container name.
+func containerID(p corev1.Pod, name string) string {
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == name {
+			return cs.ContainerID
+		}
+	}
+	return ""
 }

@@ -282,14 +282,17 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	}
 	res.Pod = pod.Name
 
-	target := path.Join(paths.SrcOrBinPath, "src")
-	tr, err := c.transportFor(ctx, cl, pod, target)
+	tr, err := c.transportFor(ctx, cl, pod, path.Join(paths.SrcOrBinPath, "src"))
 	if err != nil {
 		return res, syncFailed(err)
 	}
 	res.Transport = tr.Name()
 
-	full := opts.Force || idx.LastPodUID() != string(pod.UID)
+	// What the container holds is known only while it is the same
+	// container: a new pod, or a restart of the container in the same pod
+	// (its /tmp/src is its own), means a resync.
+	target := targetID(pod)
+	full := opts.Force || idx.LastPodUID() != target
 	if full {
 		idx.MarkAllPending()
 	}
@@ -317,7 +320,7 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 
 	if plan.Empty() && !full && !opts.Force && !applied.Changed() {
 		// odo: "No file changes detected, skipping build".
-		if err := idx.Confirm(cs, indexer.ConfirmMeta{PodUID: string(pod.UID)}); err != nil {
+		if err := idx.Confirm(cs, indexer.ConfirmMeta{PodUID: target}); err != nil {
 			return res, err
 		}
 		c.setState(protocol.StateRunning, "", "no file changes: build skipped")
@@ -343,12 +346,21 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 			Suggestion: "read the build output (odod/log, source build), fix the sources and push again; the files are sent again"}
 	}
 	// Only now is the container known to hold these files.
-	if err := idx.Confirm(cs, indexer.ConfirmMeta{PodUID: string(pod.UID)}); err != nil {
+	if err := idx.Confirm(cs, indexer.ConfirmMeta{PodUID: target}); err != nil {
 		return res, err
 	}
 	c.setState(protocol.StateRunning, "", "")
 	report(protocol.PhaseDone, odsync.Progress{FilesDone: plan.Files + plan.Deletes, FilesTotal: plan.Files + plan.Deletes, BytesDone: res.Bytes, BytesTotal: plan.Bytes})
 	return res, nil
+}
+
+// targetID names the container a push went to, as the index records it:
+// the pod's UID and the container's runtime id.
+func targetID(pod cluster.Pod) string {
+	if pod.ContainerID == "" {
+		return string(pod.UID)
+	}
+	return string(pod.UID) + "/" + pod.ContainerID
 }
 
 // spec resolves the builder and makes the desired objects' input.
@@ -390,7 +402,7 @@ func (c *Component) transportFor(ctx context.Context, cl Cluster, pod cluster.Po
 	c.mu.Lock()
 	tr, uid := c.transport, c.podUID
 	c.mu.Unlock()
-	if tr != nil && uid == string(pod.UID) {
+	if tr != nil && uid == targetID(pod) {
 		if at, ok := tr.(*odsync.AgentTransport); !ok || !at.Broken() {
 			return tr, nil
 		}
@@ -404,7 +416,7 @@ func (c *Component) transportFor(ctx context.Context, cl Cluster, pod cluster.Po
 		return nil, err
 	}
 	c.mu.Lock()
-	c.transport, c.podUID = tr, string(pod.UID)
+	c.transport, c.podUID = tr, targetID(pod)
 	c.mu.Unlock()
 	return tr, nil
 }

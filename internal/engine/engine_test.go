@@ -32,6 +32,7 @@ import (
 type fakeCluster struct {
 	mu       sync.Mutex
 	podUID   string
+	ctrID    string
 	applied  int
 	changed  bool
 	execs    [][]string
@@ -73,12 +74,12 @@ func (f *fakeCluster) Apply(_ context.Context, objs cluster.Objects, _ cluster.A
 }
 func (f *fakeCluster) WaitForPod(_ context.Context, r cluster.ComponentRef, opts cluster.WaitOptions) (cluster.Pod, error) {
 	f.mu.Lock()
-	uid := f.podUID
+	uid, ctr := f.podUID, f.ctrID
 	f.mu.Unlock()
 	if opts.OnState != nil {
 		opts.OnState(cluster.PodStatus{State: cluster.StateStarting, Reason: "ContainerCreating"})
 	}
-	return cluster.Pod{Name: "pod-" + uid, UID: types.UID(uid), Container: r.ObjectName()}, nil
+	return cluster.Pod{Name: "pod-" + uid, UID: types.UID(uid), Container: r.ObjectName(), ContainerID: ctr}, nil
 }
 func (f *fakeCluster) PodStatus(context.Context, cluster.ComponentRef) (cluster.PodStatus, error) {
 	return f.podState, nil
@@ -408,6 +409,35 @@ func TestNewPodResyncsOnlyWhatDiffers(t *testing.T) {
 	}
 	if h.idx.LastPodUID() != "uid-2" {
 		t.Fatalf("index pod = %q", h.idx.LastPodUID())
+	}
+}
+
+func TestRestartedContainerIsResynced(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.js": "a", "b.js": "b"})
+	h.cl.ctrID = "containerd://1"
+	ctx := context.Background()
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The container restarts in the same pod: its /tmp/src starts empty.
+	h.cl.mu.Lock()
+	h.cl.ctrID = "containerd://2"
+	h.cl.mu.Unlock()
+	if err := os.RemoveAll(h.p.src); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(h.p.src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.c.Push(ctx, PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Full || res.FilesCopied != 2 {
+		t.Fatalf("push to a restarted container = %+v, want a full push of 2 files", res)
+	}
+	if got := h.podFiles(); !reflect.DeepEqual(got, []string{"a.js=a", "b.js=b"}) {
+		t.Fatalf("container after resync = %v", got)
 	}
 }
 
