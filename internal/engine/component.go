@@ -92,14 +92,14 @@ type Component struct {
 
 	pushSlot chan struct{} // holds one token: the right to push
 
-	mu        sync.Mutex
-	state     protocol.ComponentState
-	transport odsync.Transport
-	podUID    string
-	lastPush  *protocol.PushResult
-	pushSeq   int
-	forwards  map[int]forward
-	closed    bool
+	mu              sync.Mutex
+	state           protocol.ComponentState
+	transport       odsync.Transport
+	transportTarget string // targetID of the container the transport reaches
+	lastPush        *protocol.PushResult
+	pushSeq         int
+	forwards        map[int]forward
+	closed          bool
 }
 
 // forward is a port-forward kept open by a goroutine; stop ends it and
@@ -400,9 +400,9 @@ func (c *Component) spec(ctx context.Context, cl Cluster, cfg *config.LocalConfi
 // transportFor returns the open transport to pod, or dials a new one.
 func (c *Component) transportFor(ctx context.Context, cl Cluster, pod cluster.Pod, target string) (odsync.Transport, error) {
 	c.mu.Lock()
-	tr, uid := c.transport, c.podUID
+	tr, target := c.transport, c.transportTarget
 	c.mu.Unlock()
-	if tr != nil && uid == targetID(pod) {
+	if tr != nil && target == targetID(pod) {
 		if at, ok := tr.(*odsync.AgentTransport); !ok || !at.Broken() {
 			return tr, nil
 		}
@@ -416,7 +416,7 @@ func (c *Component) transportFor(ctx context.Context, cl Cluster, pod cluster.Po
 		return nil, err
 	}
 	c.mu.Lock()
-	c.transport, c.podUID = tr, targetID(pod)
+	c.transport, c.transportTarget = tr, targetID(pod)
 	c.mu.Unlock()
 	return tr, nil
 }
@@ -426,7 +426,7 @@ func (c *Component) transportFor(ctx context.Context, cl Cluster, pod cluster.Po
 func (c *Component) dropTransport(tr odsync.Transport) {
 	c.mu.Lock()
 	if c.transport == tr {
-		c.transport, c.podUID = nil, ""
+		c.transport, c.transportTarget = nil, ""
 	}
 	c.mu.Unlock()
 	if err := tr.Close(); err != nil {

@@ -403,7 +403,7 @@ func (c *Component) Delete(ctx context.Context, wait bool) ([]protocol.ObjectRef
 	// Stop using the pod before it goes.
 	c.mu.Lock()
 	tr := c.transport
-	c.transport, c.podUID = nil, ""
+	c.transport, c.transportTarget = nil, ""
 	fws := c.forwards
 	c.forwards = map[int]forward{}
 	c.mu.Unlock()
