@@ -400,9 +400,9 @@ func (c *Component) spec(ctx context.Context, cl Cluster, cfg *config.LocalConfi
 // transportFor returns the open transport to pod, or dials a new one.
 func (c *Component) transportFor(ctx context.Context, cl Cluster, pod cluster.Pod, target string) (odsync.Transport, error) {
 	c.mu.Lock()
-	tr, target := c.transport, c.transportTarget
+	tr, current := c.transport, c.transportTarget
 	c.mu.Unlock()
-	if tr != nil && target == targetID(pod) {
+	if tr != nil && current == targetID(pod) {
 		if at, ok := tr.(*odsync.AgentTransport); !ok || !at.Broken() {
 			return tr, nil
 		}
