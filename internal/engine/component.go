@@ -440,12 +440,7 @@ func (c *Component) plan(ctx context.Context, cs indexer.ChangeSet, full bool, t
 	if !full {
 		return odsync.PlanChanges(odsync.Changes{Added: cs.Added, Modified: cs.Modified, Deleted: cs.Deleted}, lookupIn(cs)), nil
 	}
-	local := make([]odsync.Entry, 0, len(cs.Added)+len(cs.Modified))
-	for _, p := range append(append([]string(nil), cs.Added...), cs.Modified...) {
-		if e, ok := cs.Entry(p); ok {
-			local = append(local, toSyncEntry(e))
-		}
-	}
+	local := localEntries(cs)
 	var remote []odsync.Entry
 	if lister, ok := tr.(odsync.Lister); ok {
 		var err error
@@ -454,6 +449,20 @@ func (c *Component) plan(ctx context.Context, cs indexer.ChangeSet, full bool, t
 		}
 	}
 	return odsync.PlanFull(local, remote), nil
+}
+
+// localEntries are the entries a full push considers: everything pending
+// after MarkAllPending.
+func localEntries(cs indexer.ChangeSet) []odsync.Entry {
+	local := make([]odsync.Entry, 0, len(cs.Added)+len(cs.Modified))
+	for _, list := range [][]string{cs.Added, cs.Modified} {
+		for _, p := range list {
+			if e, ok := cs.Entry(p); ok {
+				local = append(local, toSyncEntry(e))
+			}
+		}
+	}
+	return local
 }
 
 func lookupIn(cs indexer.ChangeSet) func(string) (odsync.Entry, bool) {
@@ -527,13 +536,7 @@ func (c *Component) dryRun(cfg *config.LocalConfig, opts PushOptions) protocol.P
 	full := opts.Force || idx.LastPodUID() == ""
 	if full {
 		// Without touching the cluster, a full push may send everything.
-		var local []odsync.Entry
-		for _, p := range append(append([]string(nil), cs.Added...), cs.Modified...) {
-			if e, ok := cs.Entry(p); ok {
-				local = append(local, toSyncEntry(e))
-			}
-		}
-		plan = odsync.PlanFull(local, nil)
+		plan = odsync.PlanFull(localEntries(cs), nil)
 	} else {
 		plan = odsync.PlanChanges(odsync.Changes{Added: cs.Added, Modified: cs.Modified, Deleted: cs.Deleted}, lookupIn(cs))
 	}
