@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/odod-dev/odod/internal/proctest"
 	"io"
 	"io/fs"
 	"os"
@@ -335,7 +336,7 @@ func TestRunCancelKillsProcessGroup(t *testing.T) {
 		t.Fatalf("Run after cancel: %v", err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if !processAlive(pid) {
+		if !proctest.Alive(pid) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -345,16 +346,6 @@ func TestRunCancelKillsProcessGroup(t *testing.T) {
 	if err := h.client.Ping(context.Background()); err != nil {
 		t.Fatalf("stream unusable after cancel: %v", err)
 	}
-}
-
-// processAlive reports whether pid exists and is not a zombie.
-func processAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	return len(fields) > 0 && fields[0] != "Z"
 }
 
 func TestPathConfinement(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/odod-dev/odod/internal/proctest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,7 +167,7 @@ while :; do sleep 0.05; done`)
 		t.Fatalf("exit %d, want 42 (the main command's)", got)
 	}
 	// The background sleep is in the main command's group: it got the signals too.
-	for deadline := time.Now().Add(5 * time.Second); pid > 0 && alive(pid); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); pid > 0 && proctest.Alive(pid); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -233,13 +234,4 @@ func children(ppid int, state string) []int {
 		}
 	}
 	return out
-}
-
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	return len(fields) > 0 && fields[0] != "Z"
 }

@@ -1,11 +1,11 @@
 package supervisor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"github.com/odod-dev/odod/internal/lockedbuf"
+	"github.com/odod-dev/odod/internal/proctest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -303,7 +303,7 @@ killasgroup=true
 	if err != nil || reply.Error != "" || reply.Status[0].State != Running || reply.Status[0].PID == pid {
 		t.Fatalf("ctl restart: %+v, %v", reply, err)
 	}
-	if processAlive(pid) {
+	if proctest.Alive(pid) {
 		t.Errorf("old process %d survived the restart", pid)
 	}
 	reply, err = Ctl(ctx, r.socket, ControlRequest{Op: "stop", Name: "run"})
@@ -367,12 +367,12 @@ killasgroup=true
 	if err := r.sup.Stop(context.Background(), "stubborn"); err != nil {
 		t.Fatal(err)
 	}
-	if processAlive(st.PID) {
+	if proctest.Alive(st.PID) {
 		t.Errorf("the program %d survived stop", st.PID)
 	}
 	// SIGKILL to the group is delivered at once, but a member may take a
 	// moment to finish exiting.
-	r.eventually(t, "the child in the program's group to die", func() bool { return child == 0 || !processAlive(child) })
+	r.eventually(t, "the child in the program's group to die", func() bool { return child == 0 || !proctest.Alive(child) })
 }
 
 func TestShutdownStopsPrograms(t *testing.T) {
@@ -393,21 +393,12 @@ func TestShutdownStopsPrograms(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if processAlive(st.PID) {
+	if proctest.Alive(st.PID) {
 		t.Error("program survived supervisor shutdown")
 	}
 	if _, err := os.Lstat(dir + "/s.sock"); !errors.Is(err, os.ErrNotExist) {
 		t.Error("control socket left behind")
 	}
-}
-
-func processAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	return len(fields) > 0 && fields[0] != "Z"
 }
 
 func TestKillAsGroupCleansUpAfterCrash(t *testing.T) {
@@ -427,7 +418,7 @@ killasgroup=true
 		}
 		return false
 	})
-	if processAlive(first) {
+	if proctest.Alive(first) {
 		t.Fatalf("the crashed program's child %d survived; it would keep the app's port", first)
 	}
 }
