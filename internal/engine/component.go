@@ -567,8 +567,16 @@ func (c *Component) LastPush() *protocol.PushResult {
 func (c *Component) Close() error {
 	c.mu.Lock()
 	c.closed = true
+	c.mu.Unlock()
+	return c.releasePod()
+}
+
+// releasePod stops what uses the pod: its port-forwards and the transport
+// into its container (the next push dials again).
+func (c *Component) releasePod() error {
+	c.mu.Lock()
 	tr := c.transport
-	c.transport = nil
+	c.transport, c.transportTarget = nil, ""
 	fws := c.forwards
 	c.forwards = map[int]forward{}
 	c.mu.Unlock()

@@ -400,19 +400,9 @@ func (c *Component) Delete(ctx context.Context, wait bool) ([]protocol.ObjectRef
 	if err != nil {
 		return nil, err
 	}
-	// Stop using the pod before it goes.
-	c.mu.Lock()
-	tr := c.transport
-	c.transport, c.transportTarget = nil, ""
-	fws := c.forwards
-	c.forwards = map[int]forward{}
-	c.mu.Unlock()
-	for _, f := range fws {
-		f.stop()
-	}
-	if tr != nil {
-		_ = tr.Close()
-	}
+	// Stop using the pod before it goes; a transport that does not close
+	// cleanly does not matter any more.
+	_ = c.releasePod()
 	deleted, err := cl.Delete(ctx, ref(cfg), cluster.DeleteOptions{Wait: wait})
 	out := make([]protocol.ObjectRef, 0, len(deleted))
 	for _, o := range deleted {
