@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/config"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )

@@ -20,8 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 
-	"github.com/odod-dev/odod/internal/config"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/config"
+	"github.com/odod-dev/odod/initimage"
 )
 
 // copyFilesToVolumeScript seeds the s2idata PVC with the builder's

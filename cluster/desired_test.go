@@ -14,7 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/internal/testcluster"
 )
 

@@ -2,7 +2,7 @@ package cluster
 
 import (
 	"fmt"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"

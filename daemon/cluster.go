@@ -7,7 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/component"
 )
 
 // connector reaches the cluster the editor chose in initializationOptions
@@ -33,9 +33,9 @@ func (c *connector) configure(kubeconfig, kubeContext, namespace string) {
 	c.clients = map[string]*cluster.Client{}
 }
 
-// connect implements engine.Connector. A component's project overrides the
+// connect implements component.Connector. A component's project overrides the
 // editor's namespace.
-func (c *connector) connect(ctx context.Context, namespace string) (engine.Cluster, error) {
+func (c *connector) connect(ctx context.Context, namespace string) (component.Cluster, error) {
 	c.mu.Lock()
 	opts := c.opts
 	if namespace != "" {

@@ -11,19 +11,19 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
 
-	"github.com/odod-dev/odod/internal/config"
-	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/component"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/protocol"
 )
 
 // componentOf returns the workspace's component, creating it on first use.
-func (s *Server) componentOf(sess *session) (*engine.Component, error) {
+func (s *Server) componentOf(sess *session) (*component.Component, error) {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	if sess.comp != nil {
 		return sess.comp, nil
 	}
-	idx, ok := sess.index.(engine.Index)
+	idx, ok := sess.index.(component.Index)
 	if !ok || sess.state == protocol.WorkspaceClosed {
 		return nil, Errorf(protocol.CodeWorkspaceNotFound, "open-workspace", "Open the workspace again with odod/workspace/open.",
 			"workspace %s is not open", sess.id)
@@ -32,13 +32,13 @@ func (s *Server) componentOf(sess *session) (*engine.Component, error) {
 	initImage := s.initImage
 	s.mu.Unlock()
 	throttle := newThrottle(100 * time.Millisecond)
-	sess.comp = engine.New(engine.Options{
+	sess.comp = component.New(component.Options{
 		Index:     idx,
 		Connect:   s.clusters.connect,
 		InitImage: initImage,
 		Version:   s.opts.Version,
 		Logger:    s.log.With(zap.String("workspaceId", sess.id)),
-		Hooks: engine.Hooks{
+		Hooks: component.Hooks{
 			State: func(from, to protocol.ComponentState, reason, message string) {
 				sess.emit(protocol.MethodComponentStateChanged, func(ev protocol.Event) any {
 					return protocol.StateChangedParams{Event: ev, From: from, To: to, Reason: reason, Message: message}
@@ -99,7 +99,7 @@ func (s *Server) sessionFor(id string) (*session, error) {
 	return sess, nil
 }
 
-func (s *Server) componentFor(id string) (*session, *engine.Component, error) {
+func (s *Server) componentFor(id string) (*session, *component.Component, error) {
 	sess, err := s.sessionFor(id)
 	if err != nil {
 		return nil, nil, err
@@ -114,7 +114,7 @@ func engineError(err error) *jsonrpc2.Error {
 	if errors.As(err, &rpcErr) {
 		return rpcErr
 	}
-	e := engine.Coded(err)
+	e := component.Coded(err)
 	data := protocol.ErrorData{Reason: e.Reason}
 	if e.Suggestion != "" {
 		data.Suggestions = []protocol.Suggestion{{ID: e.Reason, Action: e.Suggestion}}
@@ -133,7 +133,7 @@ func params[P any](req *jsonrpc2.Request) (P, error) {
 
 // onComponent decodes a request's params, finds the workspace's component
 // and runs fn on it; engine errors become protocol errors.
-func onComponent[P any](s *Server, req *jsonrpc2.Request, workspace func(P) string, fn func(*engine.Component, P) (any, error)) (any, error) {
+func onComponent[P any](s *Server, req *jsonrpc2.Request, workspace func(P) string, fn func(*component.Component, P) (any, error)) (any, error) {
 	p, err := params[P](req)
 	if err != nil {
 		return nil, err
@@ -183,12 +183,12 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 		}
 		result, err = s.push(ctx, conn, p)
 	case protocol.MethodComponentDescribe:
-		result, err = onComponent(s, req, workspaceOf, func(c *engine.Component, _ protocol.WorkspaceParams) (any, error) {
+		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, _ protocol.WorkspaceParams) (any, error) {
 			return c.Describe(ctx)
 		})
 	case protocol.MethodComponentDelete:
 		result, err = onComponent(s, req, func(p protocol.ComponentDeleteParams) string { return p.WorkspaceID },
-			func(c *engine.Component, p protocol.ComponentDeleteParams) (any, error) {
+			func(c *component.Component, p protocol.ComponentDeleteParams) (any, error) {
 				if sess, err := s.sessionFor(p.WorkspaceID); err == nil {
 					sess.stopSubscriptions()
 				}
@@ -209,7 +209,7 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 		err = s.stopLogs(p.SubscriptionID)
 	case protocol.MethodURLCreate:
 		result, err = onComponent(s, req, func(p protocol.URLCreateParams) string { return p.WorkspaceID },
-			func(c *engine.Component, p protocol.URLCreateParams) (any, error) {
+			func(c *component.Component, p protocol.URLCreateParams) (any, error) {
 				if p.Name == "" || p.Port <= 0 {
 					return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports).")
 				}
@@ -217,38 +217,38 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 				return protocol.URLCreateResult{URL: u}, err
 			})
 	case protocol.MethodURLList:
-		result, err = onComponent(s, req, workspaceOf, func(c *engine.Component, _ protocol.WorkspaceParams) (any, error) {
+		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, _ protocol.WorkspaceParams) (any, error) {
 			urls, err := c.ListURLs(ctx)
 			return protocol.URLListResult{URLs: urls}, err
 		})
 	case protocol.MethodURLDelete:
-		result, err = onComponent(s, req, nameWorkspace, func(c *engine.Component, p protocol.NameParams) (any, error) {
+		result, err = onComponent(s, req, nameWorkspace, func(c *component.Component, p protocol.NameParams) (any, error) {
 			return nil, c.DeleteURL(ctx, p.Name)
 		})
 	case protocol.MethodStorageAdd:
 		result, err = onComponent(s, req, func(p protocol.StorageAddParams) string { return p.WorkspaceID },
-			func(c *engine.Component, p protocol.StorageAddParams) (any, error) {
+			func(c *component.Component, p protocol.StorageAddParams) (any, error) {
 				return nil, c.AddStorage(p.Name, p.Path, p.Size)
 			})
 	case protocol.MethodStorageList:
-		result, err = onComponent(s, req, workspaceOf, func(c *engine.Component, _ protocol.WorkspaceParams) (any, error) {
+		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, _ protocol.WorkspaceParams) (any, error) {
 			st, err := c.ListStorage(ctx)
 			return protocol.StorageListResult{Storage: st}, err
 		})
 	case protocol.MethodStorageRemove:
-		result, err = onComponent(s, req, nameWorkspace, func(c *engine.Component, p protocol.NameParams) (any, error) {
+		result, err = onComponent(s, req, nameWorkspace, func(c *component.Component, p protocol.NameParams) (any, error) {
 			return nil, c.RemoveStorage(p.Name)
 		})
 	case protocol.MethodPortForward:
 		result, err = onComponent(s, req, func(p protocol.PortForwardParams) string { return p.WorkspaceID },
-			func(c *engine.Component, p protocol.PortForwardParams) (any, error) {
+			func(c *component.Component, p protocol.PortForwardParams) (any, error) {
 				// The forward outlives the request: it ends with stop, the
 				// workspace, or the daemon.
 				return c.PortForward(context.WithoutCancel(ctx), p.LocalPort, p.RemotePort)
 			})
 	case protocol.MethodPortForwardStop:
 		result, err = onComponent(s, req, func(p protocol.PortForwardStopParams) string { return p.WorkspaceID },
-			func(c *engine.Component, p protocol.PortForwardStopParams) (any, error) {
+			func(c *component.Component, p protocol.PortForwardStopParams) (any, error) {
 				return nil, c.StopPortForward(p.LocalPort)
 			})
 	default:
@@ -302,7 +302,7 @@ func (s *Server) push(ctx context.Context, conn *jsonrpc2.Conn, p protocol.PushP
 		title = "Planning a push of " + sess.name()
 	}
 	ctx, progress := s.startProgress(ctx, conn, p.WorkDoneToken, title, true)
-	res, err := comp.Push(ctx, engine.PushOptions{
+	res, err := comp.Push(ctx, component.PushOptions{
 		Force: p.Force, DryRun: p.DryRun,
 		Progress: func(pp protocol.PushProgressParams) {
 			msg := string(pp.Phase)
@@ -353,7 +353,7 @@ func (s *Server) followLogs(p protocol.LogsFollowParams) (any, error) {
 		defer sess.removeSubscription(id)
 		err := comp.FollowLogs(ctx, id, tail)
 		if err != nil && ctx.Err() == nil {
-			coded := engine.Coded(err)
+			coded := component.Coded(err)
 			s.log.Warn("log stream ended", zap.String("subscriptionId", id), zap.Error(err))
 			sess.emit(protocol.MethodLog, func(ev protocol.Event) any {
 				return protocol.LogParams{Event: ev, Source: protocol.LogApp, Stream: "stderr", SubscriptionID: id,
@@ -422,7 +422,7 @@ func (s *Server) create(ctx context.Context, p protocol.ComponentCreateParams) (
 	if err != nil {
 		return nil, err
 	}
-	res, err := engine.Create(ctx, sess.root, engine.CreateRequest{
+	res, err := component.Create(ctx, sess.root, component.CreateRequest{
 		Type: p.Type, Name: p.Name, Project: p.Project, App: p.App, Ports: p.Ports, Env: p.Env, Force: p.Force,
 	}, s.clusters.connect, s.clusters.defaultNamespace)
 	if err != nil {

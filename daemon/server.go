@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/protocol"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
 
-	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -67,7 +67,7 @@ type session struct {
 	seq   uint64
 	conn  *jsonrpc2.Conn
 	// comp is the workspace's component, made on first use.
-	comp *engine.Component
+	comp *component.Component
 	// subs are the running logs/follow subscriptions.
 	subs map[string]context.CancelFunc
 }

@@ -7,7 +7,7 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/agent"
 )
 
 // maxPutsInFlight bounds the puts whose answers are awaited at once: the

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/agent"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/agent"
+	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/internal/lockedbuf"
 )
 

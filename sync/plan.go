@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/agent"
 )
 
 // Entry is a local path as a push sees it (from the workspace index).

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/agent"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/agent"
+	"github.com/odod-dev/odod/initimage"
 )
 
 func ops(p Plan) []string {

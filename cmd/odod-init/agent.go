@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
-	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/agent"
 	"github.com/odod-dev/odod/internal/version"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/agent"
 )
 
 var binDir string // set by TestMain

@@ -5,7 +5,7 @@
 // app's `run` script, and the sync agent started over exec. It dispatches
 // on the name it was run as, or on its first argument:
 //
-//	go-init -pre CMD -main CMD [-post CMD]      PID 1 (see internal/goinit)
+//	go-init -pre CMD -main CMD [-post CMD]      PID 1 (see container/goinit)
 //	supervisord -c CONF                          run the programs of CONF
 //	supervisord ctl start|stop|restart|status [NAME]
 //	agent --root DIR                             odod's sync agent on stdin/stdout
@@ -24,7 +24,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/odod-dev/odod/internal/goinit"
+	"github.com/odod-dev/odod/container/goinit"
 	"github.com/odod-dev/odod/internal/version"
 )
 

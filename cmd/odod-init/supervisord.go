@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/odod-dev/odod/internal/supervisor"
+	"github.com/odod-dev/odod/container/supervisor"
 )
 
 // defaultConf is where odo's app container keeps the configuration (on the

@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/indexer"
-	"github.com/odod-dev/odod/internal/engine"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/internal/version"
 	"github.com/odod-dev/odod/protocol"
 )
@@ -43,13 +43,13 @@ func (f *componentFlags) register(cmd *cobra.Command) {
 // terminalComponent is a workspace's index and component, for one command.
 type terminalComponent struct {
 	idx  *indexer.Workspace
-	comp *engine.Component
+	comp *component.Component
 	log  *zap.Logger
 }
 
 // open indexes the workspace (against its persisted index: what the last
 // push confirmed) and makes its component; watch keeps the watcher on.
-func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, hooks engine.Hooks, onBatch func(indexer.Batch)) (*terminalComponent, error) {
+func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, hooks component.Hooks, onBatch func(indexer.Batch)) (*terminalComponent, error) {
 	if err := f.out.validate(); err != nil {
 		return nil, err
 	}
@@ -74,9 +74,9 @@ func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, ho
 	if image == "" {
 		image = initimage.DefaultRef()
 	}
-	comp := engine.New(engine.Options{
+	comp := component.New(component.Options{
 		Index:     idx,
-		Connect:   func(ctx context.Context, ns string) (engine.Cluster, error) { return f.cluster.connect(ctx, ns) },
+		Connect:   func(ctx context.Context, ns string) (component.Cluster, error) { return f.cluster.connect(ctx, ns) },
 		InitImage: image,
 		Version:   version.String(),
 		Logger:    log,
@@ -98,7 +98,7 @@ func cliError(err error) error {
 	if err == nil {
 		return nil
 	}
-	e := engine.Coded(err)
+	e := component.Coded(err)
 	if e.Suggestion != "" && !strings.Contains(e.Message, e.Suggestion) {
 		return fmt.Errorf("%s\n  → %s", e.Message, e.Suggestion)
 	}
@@ -177,8 +177,8 @@ func humanBytes(n int64) string {
 }
 
 // pushHooks print build output and state changes.
-func pushHooks(streams stdio, bar *progressBar, quiet bool) engine.Hooks {
-	return engine.Hooks{
+func pushHooks(streams stdio, bar *progressBar, quiet bool) component.Hooks {
+	return component.Hooks{
 		Progress: func(p protocol.PushProgressParams) {
 			if !quiet {
 				bar.update(p)
@@ -246,7 +246,7 @@ succeeded, so a failed or interrupted push is sent again next time.`,
 			if err != nil {
 				return err
 			}
-			res, err := tc.comp.Push(cmd.Context(), engine.PushOptions{Force: force, DryRun: dryRun})
+			res, err := tc.comp.Push(cmd.Context(), component.PushOptions{Force: force, DryRun: dryRun})
 			if cerr := tc.close(); err == nil && cerr != nil {
 				err = cerr
 			}
@@ -292,7 +292,7 @@ changes (coalesced: an editor's save, a git checkout) until interrupted.`,
 			}
 			defer func() { _ = tc.close() }()
 			for {
-				res, err := tc.comp.Push(ctx, engine.PushOptions{})
+				res, err := tc.comp.Push(ctx, component.PushOptions{})
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -325,7 +325,7 @@ func newLogsCommand(streams stdio) *cobra.Command {
 		Short: "Print the application's output (go-init, supervisord and run)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			hooks := engine.Hooks{Log: func(p protocol.LogParams) { fmt.Fprintln(streams.out, p.Text) }}
+			hooks := component.Hooks{Log: func(p protocol.LogParams) { fmt.Fprintln(streams.out, p.Text) }}
 			tc, err := f.open(cmd.Context(), streams, false, hooks, nil)
 			if err != nil {
 				return err
@@ -358,7 +358,7 @@ func newDescribeCommand(streams stdio) *cobra.Command {
 		Short: "Describe the component: its objects, pod, URLs and storage",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tc, err := f.open(cmd.Context(), streams, false, engine.Hooks{}, nil)
+			tc, err := f.open(cmd.Context(), streams, false, component.Hooks{}, nil)
 			if err != nil {
 				return err
 			}
@@ -402,7 +402,7 @@ func newDeleteCommand(streams stdio) *cobra.Command {
 		Short: "Delete the component from the cluster (its settings stay)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tc, err := f.open(cmd.Context(), streams, false, engine.Hooks{}, nil)
+			tc, err := f.open(cmd.Context(), streams, false, component.Hooks{}, nil)
 			if err != nil {
 				return err
 			}

@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/config"
-	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/component"
+	"github.com/odod-dev/odod/config"
 )
 
 // createReport is what odod create -o json prints.
@@ -56,7 +56,7 @@ settings are written anyway and the type is resolved on push.`,
 			if err != nil {
 				return fmt.Errorf("--context %s: %w", dir, err)
 			}
-			req := engine.CreateRequest{
+			req := component.CreateRequest{
 				Type: args[0], Project: project, App: app, Ports: ports, Env: envs,
 				MinMemory: minMem, MaxMemory: maxMem, MinCPU: minCPU, MaxCPU: maxCPU,
 				DebugPort: debugPort, Binary: binary, Force: force,
@@ -64,12 +64,12 @@ settings are written anyway and the type is resolved on push.`,
 			if len(args) == 2 {
 				req.Name = args[1]
 			}
-			connect := func(ctx context.Context, ns string) (engine.Cluster, error) { return flags.connect(ctx, ns) }
+			connect := func(ctx context.Context, ns string) (component.Cluster, error) { return flags.connect(ctx, ns) }
 			defaultNamespace := func() string {
 				_, ns, _ := cluster.LoadConfig(flags.options(""))
 				return ns
 			}
-			created, err := engine.Create(cmd.Context(), abs, req, connect, defaultNamespace)
+			created, err := component.Create(cmd.Context(), abs, req, connect, defaultNamespace)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/component"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/config"
 )
 
 // fakeAPIServer answers discovery and the openshift namespace's
@@ -163,7 +163,7 @@ func TestDefaultName(t *testing.T) {
 		{"/w/123", "quay.io/x/py-builder:3", "py-builder"},
 		{"/", "nodejs:14", "nodejs"},
 	} {
-		if got := engine.DefaultName(c.dir, c.typ); got != c.want {
+		if got := component.DefaultName(c.dir, c.typ); got != c.want {
 			t.Errorf("DefaultName(%q, %q) = %q, want %q", c.dir, c.typ, got, c.want)
 		}
 	}

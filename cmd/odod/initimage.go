@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 )
 
 // initImageResult is what init-image build and push print with -o json.

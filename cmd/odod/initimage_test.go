@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 )
 
 func runInitImage(t *testing.T, args ...string) (string, string, int) {

@@ -6,15 +6,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/odod-dev/odod/internal/config"
-	"github.com/odod-dev/odod/internal/engine"
+	"github.com/odod-dev/odod/component"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/protocol"
 )
 
 // settingsCommand runs fn on the workspace's component and closes it.
-func settingsCommand(streams stdio, f *componentFlags, fn func(cmd *cobra.Command, args []string, comp *engine.Component) error) func(*cobra.Command, []string) error {
+func settingsCommand(streams stdio, f *componentFlags, fn func(cmd *cobra.Command, args []string, comp *component.Component) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		tc, err := f.open(cmd.Context(), streams, false, engine.Hooks{}, nil)
+		tc, err := f.open(cmd.Context(), streams, false, component.Hooks{}, nil)
 		if err != nil {
 			return err
 		}
@@ -37,7 +37,7 @@ func newURLCommand(streams stdio) *cobra.Command {
 		Use:   "create NAME --port PORT",
 		Short: "Add a URL; created at once when the component is pushed, else at the next push",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &create, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+		RunE: settingsCommand(streams, &create, func(cmd *cobra.Command, args []string, comp *component.Component) error {
 			u, err := comp.CreateURL(cmd.Context(), config.ConfigURL{Name: args[0], Port: port, Secure: secure, Host: host})
 			if err != nil {
 				return err
@@ -59,7 +59,7 @@ func newURLCommand(streams stdio) *cobra.Command {
 		Use:   "list",
 		Short: "List the URLs",
 		Args:  cobra.NoArgs,
-		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *engine.Component) error {
+		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *component.Component) error {
 			urls, err := comp.ListURLs(cmd.Context())
 			if err != nil {
 				return err
@@ -82,7 +82,7 @@ func newURLCommand(streams stdio) *cobra.Command {
 		Use:   "delete NAME",
 		Short: "Remove a URL",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &del, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+		RunE: settingsCommand(streams, &del, func(cmd *cobra.Command, args []string, comp *component.Component) error {
 			return comp.DeleteURL(cmd.Context(), args[0])
 		}),
 	}
@@ -100,7 +100,7 @@ func newStorageCommand(streams stdio) *cobra.Command {
 		Use:   "add NAME --path PATH --size SIZE",
 		Short: "Add a PVC mounted at PATH",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &add, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+		RunE: settingsCommand(streams, &add, func(cmd *cobra.Command, args []string, comp *component.Component) error {
 			if err := comp.AddStorage(args[0], path, size); err != nil {
 				return err
 			}
@@ -117,7 +117,7 @@ func newStorageCommand(streams stdio) *cobra.Command {
 		Use:   "list",
 		Short: "List the storage",
 		Args:  cobra.NoArgs,
-		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *engine.Component) error {
+		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *component.Component) error {
 			st, err := comp.ListStorage(cmd.Context())
 			if err != nil {
 				return err
@@ -140,7 +140,7 @@ func newStorageCommand(streams stdio) *cobra.Command {
 		Use:   "remove NAME",
 		Short: "Remove a PVC mount (the next push deletes the PVC)",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &remove, func(cmd *cobra.Command, args []string, comp *engine.Component) error {
+		RunE: settingsCommand(streams, &remove, func(cmd *cobra.Command, args []string, comp *component.Component) error {
 			return comp.RemoveStorage(args[0])
 		}),
 	}

@@ -23,10 +23,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/component"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/indexer"
-	"github.com/odod-dev/odod/internal/config"
-	"github.com/odod-dev/odod/internal/engine"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -120,12 +120,12 @@ func run(kubeconfig string, rounds int) error {
 	}
 	defer idx.Close()
 	var uploadStart, buildStart time.Time
-	comp := engine.New(engine.Options{
+	comp := component.New(component.Options{
 		Index:     idx,
-		Connect:   func(context.Context, string) (engine.Cluster, error) { return counting, nil },
+		Connect:   func(context.Context, string) (component.Cluster, error) { return counting, nil },
 		InitImage: initimage.DefaultRef(),
 		Version:   "bench",
-		Hooks: engine.Hooks{Progress: func(p protocol.PushProgressParams) {
+		Hooks: component.Hooks{Progress: func(p protocol.PushProgressParams) {
 			switch p.Phase {
 			case protocol.PhaseUpload:
 				if uploadStart.IsZero() {
@@ -141,7 +141,7 @@ func run(kubeconfig string, rounds int) error {
 	defer comp.Close()
 
 	start := time.Now()
-	first, err := comp.Push(ctx, engine.PushOptions{})
+	first, err := comp.Push(ctx, component.PushOptions{})
 	if err != nil {
 		return fmt.Errorf("first push: %w", err)
 	}
@@ -163,7 +163,7 @@ func run(kubeconfig string, rounds int) error {
 		uploadStart, buildStart = time.Time{}, time.Time{}
 		before := sent.Load()
 		t0 := time.Now()
-		res, err := comp.Push(ctx, engine.PushOptions{})
+		res, err := comp.Push(ctx, component.PushOptions{})
 		if err != nil {
 			return fmt.Errorf("one-file push %d: %w", i, err)
 		}

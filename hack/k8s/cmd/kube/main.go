@@ -1,5 +1,5 @@
 // Command kube is a multi-call binary for the local test cluster: it runs
-// kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
+// kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy,
 // kubectl or the test cluster's local-volume-provisioner depending on the name it is called by (argv[0], usually a
 // symlink), or on its first argument when called as "kube". One binary links
 // the shared Kubernetes code once, which saves build time and disk against
@@ -28,6 +28,7 @@ import (
 	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 )
@@ -39,6 +40,7 @@ func components() map[string]func() *cobra.Command {
 		"kube-controller-manager":  controllermanager.NewControllerManagerCommand,
 		"kube-scheduler":           func() *cobra.Command { return scheduler.NewSchedulerCommand() },
 		"kubelet":                  kubelet.NewKubeletCommand,
+		"kube-proxy":               proxy.NewProxyCommand,
 		"kubectl":                  kubectl.NewDefaultKubectlCommand,
 		"local-volume-provisioner": newLocalVolumeProvisionerCommand,
 	}

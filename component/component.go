@@ -4,7 +4,7 @@
 // storage, port-forwards, describe and delete. The daemon and the CLI both
 // drive it; its boundaries (Cluster, Index, the sync transports) are
 // interfaces with fakes in tests.
-package engine
+package component
 
 import (
 	"context"
@@ -19,9 +19,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/indexer"
-	"github.com/odod-dev/odod/internal/config"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
 )

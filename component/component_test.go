@@ -1,4 +1,4 @@
-package engine
+package component
 
 import (
 	"context"
@@ -18,11 +18,11 @@ import (
 	"go.uber.org/zap/zaptest"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/odod-dev/odod/agent"
 	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/indexer"
-	"github.com/odod-dev/odod/internal/agent"
-	"github.com/odod-dev/odod/internal/config"
-	"github.com/odod-dev/odod/internal/initimage"
+	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
 )

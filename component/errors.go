@@ -1,13 +1,13 @@
-package engine
+package component
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/odod-dev/odod/agent"
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/agent"
-	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
 )

@@ -1,4 +1,4 @@
-package engine
+package component
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/protocol"
 )
 

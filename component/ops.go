@@ -1,4 +1,4 @@
-package engine
+package component
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/config"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/protocol"
 )
 

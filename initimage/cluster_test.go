@@ -25,7 +25,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
 
-	"github.com/odod-dev/odod/internal/agent"
+	"github.com/odod-dev/odod/agent"
 	"github.com/odod-dev/odod/internal/testcluster"
 )
 

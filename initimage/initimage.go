@@ -6,26 +6,17 @@
 package initimage
 
 import (
-	"embed"
 	"io/fs"
 	"os"
 	"path"
+
+	"github.com/odod-dev/odod/container/scripts"
 )
 
-// The scripts and configuration, laid out as under /opt/odo-init.
-//
-//go:embed files
-var embedded embed.FS
-
 // Files returns the scripts and configuration the image carries, rooted
-// like /opt/odo-init (bin/, conf/, language-scripts/).
-func Files() fs.FS {
-	sub, err := fs.Sub(embedded, "files")
-	if err != nil {
-		panic(err) // "files" is embedded at build time; unreachable
-	}
-	return sub
-}
+// like /opt/odo-init (bin/, conf/, language-scripts/). They live in
+// container/scripts, beside the rest of the code that runs in the container.
+func Files() fs.FS { return scripts.Files() }
 
 const (
 	// DefaultReference is the image odod uses unless told otherwise: the
