@@ -25,7 +25,7 @@ type ClientOptions struct {
 // them from several goroutines or with StartPut.
 type Client struct {
 	rw       io.ReadWriteCloser
-	w        *frameWriter
+	w        *FrameWriter
 	log      *zap.Logger
 	info     AgentInfo
 	readDone chan struct{}
@@ -65,7 +65,7 @@ func NewClient(ctx context.Context, rw io.ReadWriteCloser, opts ClientOptions) (
 		log = zap.NewNop()
 	}
 	c := &Client{
-		rw: rw, w: newFrameWriter(rw), log: log,
+		rw: rw, w: NewFrameWriter(rw), log: log,
 		readDone: make(chan struct{}), calls: map[uint32]*call{}, nextID: 1,
 	}
 	type result struct {
@@ -94,8 +94,8 @@ func NewClient(ctx context.Context, rw io.ReadWriteCloser, opts ClientOptions) (
 }
 
 func (c *Client) handshake(name string) (AgentInfo, error) {
-	hello := helloRequest{Magic: helloMagic, MinProtocol: MinProtocol, MaxProtocol: MaxProtocol, Client: name}
-	if err := c.w.write(FrameHello, 0, mustJSON(hello), true); err != nil {
+	hello := NewHello(name)
+	if err := c.w.WriteFrame(FrameHello, 0, MustJSON(hello), true); err != nil {
 		return AgentInfo{}, fmt.Errorf("agent handshake: send hello: %w", err)
 	}
 	f, err := ReadFrame(c.rw)
@@ -104,17 +104,17 @@ func (c *Client) handshake(name string) (AgentInfo, error) {
 	}
 	switch f.Type {
 	case FrameHelloReply:
-		var reply helloReply
-		if err := decodeJSON(f.Payload, &reply); err != nil || reply.Magic != helloMagic {
-			return AgentInfo{}, fmt.Errorf("agent handshake: malformed reply %s", quoteBytes(f.Payload))
+		var reply HelloReply
+		if err := DecodeJSON(f.Payload, &reply); err != nil || reply.Magic != HelloMagic {
+			return AgentInfo{}, fmt.Errorf("agent handshake: malformed reply %s", QuoteBytes(f.Payload))
 		}
 		if reply.Protocol < MinProtocol || reply.Protocol > MaxProtocol {
 			return AgentInfo{}, fmt.Errorf("%w (agent %s chose protocol %d, odod speaks %d..%d)", ErrIncompatibleAgent, reply.AgentVersion, reply.Protocol, MinProtocol, MaxProtocol)
 		}
 		return AgentInfo{Protocol: reply.Protocol, AgentVersion: reply.AgentVersion, Root: reply.Root}, nil
 	case FrameError:
-		var reply errorReply
-		_ = decodeJSON(f.Payload, &reply)
+		var reply ErrorReply
+		_ = DecodeJSON(f.Payload, &reply)
 		if reply.Code == CodeIncompatible {
 			return AgentInfo{}, fmt.Errorf("%w (%s)", ErrIncompatibleAgent, reply.Message)
 		}
@@ -222,7 +222,7 @@ func (c *Client) forget(id uint32, cl *call) {
 // next waits for the call's next reply frame, flushing what is buffered
 // first so the agent can answer.
 func (c *Client) next(ctx context.Context, id uint32, cl *call) (Frame, error) {
-	if err := c.w.flush(); err != nil {
+	if err := c.w.Flush(); err != nil {
 		c.forget(id, cl)
 		return Frame{}, fmt.Errorf("agent %s: send: %w", cl.op, err)
 	}
@@ -256,8 +256,8 @@ func replyError(cl *call, f Frame) error {
 	case FrameOK, FramePong:
 		return nil
 	case FrameError:
-		var reply errorReply
-		if err := decodeJSON(f.Payload, &reply); err != nil {
+		var reply ErrorReply
+		if err := DecodeJSON(f.Payload, &reply); err != nil {
 			return fmt.Errorf("agent %s: malformed error reply: %w", cl.op, err)
 		}
 		return &RemoteError{Op: cl.op, Path: cl.path, Code: reply.Code, Message: reply.Message}
@@ -272,7 +272,7 @@ func (c *Client) simple(ctx context.Context, t FrameType, path string, payload [
 	if err != nil {
 		return err
 	}
-	if err := c.w.write(t, id, payload, false); err != nil {
+	if err := c.w.WriteFrame(t, id, payload, false); err != nil {
 		c.forget(id, cl)
 		return fmt.Errorf("agent %s: send: %w", t, err)
 	}
@@ -287,18 +287,18 @@ func (c *Client) Ping(ctx context.Context) error {
 // Delete removes path (recursively, for a directory). Deleting a path that
 // does not exist succeeds.
 func (c *Client) Delete(ctx context.Context, path string) error {
-	return c.simple(ctx, FrameDelete, path, mustJSON(pathRequest{Path: path}))
+	return c.simple(ctx, FrameDelete, path, MustJSON(PathRequest{Path: path}))
 }
 
 // Mkdir creates path and its missing parents with mode's permission bits
 // (0 means 0755).
 func (c *Client) Mkdir(ctx context.Context, path string, mode fs.FileMode) error {
-	return c.simple(ctx, FrameMkdir, path, mustJSON(mkdirRequest{Path: path, Mode: uint32(mode.Perm())}))
+	return c.simple(ctx, FrameMkdir, path, MustJSON(MkdirRequest{Path: path, Mode: uint32(mode.Perm())}))
 }
 
 // Symlink makes path a symlink to target, replacing a file or symlink there.
 func (c *Client) Symlink(ctx context.Context, path, target string) error {
-	return c.simple(ctx, FrameSymlink, path, mustJSON(symlinkRequest{Path: path, Target: target}))
+	return c.simple(ctx, FrameSymlink, path, MustJSON(SymlinkRequest{Path: path, Target: target}))
 }
 
 // PendingPut is a put whose content has been sent; Wait collects the
@@ -334,7 +334,7 @@ func (c *Client) StartPut(ctx context.Context, path string, mode fs.FileMode, r 
 		p.err = err
 		return p
 	}
-	if err := c.w.write(FramePutBegin, id, mustJSON(putBegin{Path: path, Mode: uint32(mode.Perm()), Size: size}), false); err != nil {
+	if err := c.w.WriteFrame(FramePutBegin, id, MustJSON(PutBegin{Path: path, Mode: uint32(mode.Perm()), Size: size}), false); err != nil {
 		return fail(fmt.Errorf("agent put %s: send: %w", path, err))
 	}
 	hasher := NewHasher()
@@ -353,7 +353,7 @@ func (c *Client) StartPut(ctx context.Context, path string, mode fs.FileMode, r 
 				break
 			}
 			_, _ = hasher.Write(buf[:n])
-			if werr := c.w.write(FramePutData, id, buf[:n], false); werr != nil {
+			if werr := c.w.WriteFrame(FramePutData, id, buf[:n], false); werr != nil {
 				return fail(fmt.Errorf("agent put %s: send: %w", path, werr))
 			}
 			sent += int64(n)
@@ -368,11 +368,11 @@ func (c *Client) StartPut(ctx context.Context, path string, mode fs.FileMode, r 
 	if readErr == nil && sent != size {
 		readErr = fmt.Errorf("agent put %s: the source has %d bytes, %d were announced; it changed while being sent, push again", path, sent, size)
 	}
-	end := putEnd{Hash: hasher.HashSum()}
+	end := PutEnd{Hash: hasher.HashSum()}
 	if readErr != nil {
-		end = putEnd{Abort: true} // the agent discards the temporary file
+		end = PutEnd{Abort: true} // the agent discards the temporary file
 	}
-	if err := c.w.write(FramePutEnd, id, mustJSON(end), false); err != nil {
+	if err := c.w.WriteFrame(FramePutEnd, id, MustJSON(end), false); err != nil {
 		return fail(fmt.Errorf("agent put %s: send: %w", path, err))
 	}
 	if readErr != nil {
@@ -397,7 +397,7 @@ func (c *Client) List(ctx context.Context, dir string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.w.write(FrameList, id, mustJSON(pathRequest{Path: dir}), false); err != nil {
+	if err := c.w.WriteFrame(FrameList, id, MustJSON(PathRequest{Path: dir}), false); err != nil {
 		c.forget(id, cl)
 		return nil, fmt.Errorf("agent list %s: send: %w", dir, err)
 	}
@@ -413,8 +413,8 @@ func (c *Client) List(ctx context.Context, dir string) ([]Entry, error) {
 			}
 			return entries, nil
 		}
-		var batch listBatch
-		if err := decodeJSON(f.Payload, &batch); err != nil {
+		var batch ListBatch
+		if err := DecodeJSON(f.Payload, &batch); err != nil {
 			c.forget(id, cl)
 			return nil, fmt.Errorf("agent list %s: %w", dir, err)
 		}
@@ -436,7 +436,7 @@ func (c *Client) RunIn(ctx context.Context, dir string, argv, env []string, stdo
 	if err != nil {
 		return -1, err
 	}
-	if err := c.w.write(FrameRun, id, mustJSON(runRequest{Argv: argv, Env: env, Dir: dir}), false); err != nil {
+	if err := c.w.WriteFrame(FrameRun, id, MustJSON(RunRequest{Argv: argv, Env: env, Dir: dir}), false); err != nil {
 		c.forget(id, cl)
 		return -1, fmt.Errorf("agent run: send: %w", err)
 	}
@@ -446,7 +446,7 @@ func (c *Client) RunIn(ctx context.Context, dir string, argv, env []string, stdo
 		if err != nil {
 			if ctx.Err() != nil {
 				// Tell the agent to kill the command; the answer is not awaited.
-				_ = c.w.write(FrameCancel, id, nil, true)
+				_ = c.w.WriteFrame(FrameCancel, id, nil, true)
 			}
 			return -1, err
 		}
@@ -462,8 +462,8 @@ func (c *Client) RunIn(ctx context.Context, dir string, argv, env []string, stdo
 				}
 			}
 		case FrameExit:
-			var reply exitReply
-			if err := decodeJSON(f.Payload, &reply); err != nil {
+			var reply ExitReply
+			if err := DecodeJSON(f.Payload, &reply); err != nil {
 				return -1, fmt.Errorf("agent run: %w", err)
 			}
 			return reply.Code, writeErr

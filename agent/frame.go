@@ -1,7 +1,8 @@
 // Package agent is odod's file-sync protocol between the daemon and the
 // small agent that runs inside the application container
 // (`/opt/odo/bin/agent --root /tmp/src`, started over `kubectl exec -i`).
-// Both ends import it: Serve is the in-container side, Client the daemon's.
+// Both ends import it: container/agentserver is the in-container side,
+// Client the daemon's.
 //
 // # Wire format
 //
@@ -43,25 +44,25 @@ type FrameType uint8
 
 // Frame types. Values are part of the wire format: never renumber, only add.
 const (
-	FrameHello      FrameType = 1  // client→agent, JSON helloRequest
-	FrameHelloReply FrameType = 2  // agent→client, JSON helloReply
+	FrameHello      FrameType = 1  // client→agent, JSON Hello
+	FrameHelloReply FrameType = 2  // agent→client, JSON HelloReply
 	FramePing       FrameType = 3  // client→agent, empty
 	FramePong       FrameType = 4  // agent→client, empty
-	FramePutBegin   FrameType = 5  // client→agent, JSON putBegin
+	FramePutBegin   FrameType = 5  // client→agent, JSON PutBegin
 	FramePutData    FrameType = 6  // client→agent, raw content chunk
-	FramePutEnd     FrameType = 7  // client→agent, JSON putEnd
-	FrameDelete     FrameType = 8  // client→agent, JSON pathRequest
-	FrameMkdir      FrameType = 9  // client→agent, JSON mkdirRequest
-	FrameSymlink    FrameType = 10 // client→agent, JSON symlinkRequest
-	FrameList       FrameType = 11 // client→agent, JSON pathRequest
-	FrameListBatch  FrameType = 12 // agent→client, JSON listBatch
-	FrameRun        FrameType = 13 // client→agent, JSON runRequest
+	FramePutEnd     FrameType = 7  // client→agent, JSON PutEnd
+	FrameDelete     FrameType = 8  // client→agent, JSON PathRequest
+	FrameMkdir      FrameType = 9  // client→agent, JSON MkdirRequest
+	FrameSymlink    FrameType = 10 // client→agent, JSON SymlinkRequest
+	FrameList       FrameType = 11 // client→agent, JSON PathRequest
+	FrameListBatch  FrameType = 12 // agent→client, JSON ListBatch
+	FrameRun        FrameType = 13 // client→agent, JSON RunRequest
 	FrameStdout     FrameType = 14 // agent→client, raw output
 	FrameStderr     FrameType = 15 // agent→client, raw output
-	FrameExit       FrameType = 16 // agent→client, JSON exitReply
+	FrameExit       FrameType = 16 // agent→client, JSON ExitReply
 	FrameCancel     FrameType = 17 // client→agent, empty: cancel request id
 	FrameOK         FrameType = 18 // agent→client, empty: the request succeeded
-	FrameError      FrameType = 19 // agent→client, JSON errorReply: the request failed
+	FrameError      FrameType = 19 // agent→client, JSON ErrorReply: the request failed
 )
 
 var frameTypeNames = map[FrameType]string{
@@ -88,8 +89,8 @@ const (
 	MaxPayloadSize = MaxFrameSize - 5
 	// ChunkSize is how much file content one PutData frame carries.
 	ChunkSize = 256 << 10
-	// outputChunkSize is how much command output one Stdout/Stderr frame carries.
-	outputChunkSize = 32 << 10
+	// OutputChunkSize is how much command output one Stdout/Stderr frame carries.
+	OutputChunkSize = 32 << 10
 )
 
 // Frame is one decoded frame.
@@ -113,7 +114,7 @@ func ReadFrame(r io.Reader) (Frame, error) {
 	n := binary.BigEndian.Uint32(header[:4])
 	if n < 5 || n > MaxFrameSize {
 		return Frame{}, fmt.Errorf("%w: length field %d (bytes %s) is not a valid frame; "+
-			"the other end is probably not an odod agent or printed something else on its stdout", ErrFrameTooLarge, n, quoteBytes(header[:4]))
+			"the other end is probably not an odod agent or printed something else on its stdout", ErrFrameTooLarge, n, QuoteBytes(header[:4]))
 	}
 	if _, err := io.ReadFull(r, header[4:]); err != nil {
 		return Frame{}, unexpected(err)
@@ -132,9 +133,9 @@ func unexpected(err error) error {
 	return err
 }
 
-// quoteBytes shows raw bytes as text when they are printable (a shell error
+// QuoteBytes shows raw bytes as text when they are printable (a shell error
 // on the stream, typically), else as hex.
-func quoteBytes(b []byte) string {
+func QuoteBytes(b []byte) string {
 	if utf8.Valid(b) {
 		return strconv.Quote(string(b))
 	}
@@ -152,21 +153,21 @@ func AppendFrame(dst []byte, t FrameType, id uint32, payload []byte) ([]byte, er
 	return append(dst, payload...), nil
 }
 
-// frameWriter serialises frames from many goroutines onto one stream. It
+// FrameWriter serialises frames from many goroutines onto one stream. It
 // buffers; callers flush when they are about to wait for the other side, so
 // many small frames (a burst of puts) share one write on the exec stream.
-type frameWriter struct {
+type FrameWriter struct {
 	mu     sync.Mutex
 	bw     *bufio.Writer
 	header [frameHeaderSize]byte
 	err    error // sticky: after one failed write the stream is unusable
 }
 
-func newFrameWriter(w io.Writer) *frameWriter {
-	return &frameWriter{bw: bufio.NewWriterSize(w, 64<<10)}
+func NewFrameWriter(w io.Writer) *FrameWriter {
+	return &FrameWriter{bw: bufio.NewWriterSize(w, 64<<10)}
 }
 
-func (fw *frameWriter) write(t FrameType, id uint32, payload []byte, flush bool) error {
+func (fw *FrameWriter) WriteFrame(t FrameType, id uint32, payload []byte, flush bool) error {
 	if len(payload) > MaxPayloadSize {
 		return fmt.Errorf("agent: %s payload of %d bytes exceeds the %d-byte limit", t, len(payload), MaxPayloadSize)
 	}
@@ -195,7 +196,7 @@ func (fw *frameWriter) write(t FrameType, id uint32, payload []byte, flush bool)
 	return nil
 }
 
-func (fw *frameWriter) flush() error {
+func (fw *FrameWriter) Flush() error {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
 	if fw.err != nil {

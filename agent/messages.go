@@ -22,68 +22,84 @@ const (
 	MaxProtocol = 1
 )
 
-// helloMagic identifies both ends, so a stray program on the exec stream is
+// HelloMagic identifies both ends, so a stray program on the exec stream is
 // reported as such instead of as a protocol error.
-const helloMagic = "odod-agent"
+const HelloMagic = "odod-agent"
 
-// tempPrefix starts the name of every temporary file the agent writes;
+// TempPrefix starts the name of every temporary file the agent writes;
 // List never reports such files.
-const tempPrefix = ".odod-tmp-"
+const TempPrefix = ".odod-tmp-"
 
-type helloRequest struct {
+// Hello opens a session: the client's protocol range.
+type Hello struct {
 	Magic       string `json:"magic"`
 	MinProtocol int    `json:"minProtocol"`
 	MaxProtocol int    `json:"maxProtocol"`
 	Client      string `json:"client,omitempty"`
 }
 
-type helloReply struct {
+// NewHello is the handshake this version of odod sends.
+func NewHello(client string) Hello {
+	return Hello{Magic: HelloMagic, MinProtocol: MinProtocol, MaxProtocol: MaxProtocol, Client: client}
+}
+
+// HelloReply is the agent's answer: the protocol it chose.
+type HelloReply struct {
 	Magic        string `json:"magic"`
 	Protocol     int    `json:"protocol"`
 	AgentVersion string `json:"agentVersion"`
 	Root         string `json:"root"`
 }
 
-type putBegin struct {
+// PutBegin starts a file: its path, permission bits and size.
+type PutBegin struct {
 	Path string `json:"path"`
 	Mode uint32 `json:"mode"` // permission bits
 	Size int64  `json:"size"`
 }
 
-type putEnd struct {
+// PutEnd ends a file: the hash of its content, or an abort.
+type PutEnd struct {
 	Hash  string `json:"hash,omitempty"`
 	Abort bool   `json:"abort,omitempty"` // the client could not read the source: discard
 }
 
-type pathRequest struct {
+// PathRequest names one path (Delete, List).
+type PathRequest struct {
 	Path string `json:"path"`
 }
 
-type mkdirRequest struct {
+// MkdirRequest creates a directory.
+type MkdirRequest struct {
 	Path string `json:"path"`
 	Mode uint32 `json:"mode"`
 }
 
-type symlinkRequest struct {
+// SymlinkRequest creates a symbolic link.
+type SymlinkRequest struct {
 	Path   string `json:"path"`
 	Target string `json:"target"`
 }
 
-type listBatch struct {
+// ListBatch is one batch of List's entries.
+type ListBatch struct {
 	Entries []Entry `json:"entries"`
 }
 
-type runRequest struct {
+// RunRequest runs a command in the container.
+type RunRequest struct {
 	Argv []string `json:"argv"`
 	Env  []string `json:"env,omitempty"`
 	Dir  string   `json:"dir,omitempty"` // relative to the root
 }
 
-type exitReply struct {
+// ExitReply is a command's exit code.
+type ExitReply struct {
 	Code int `json:"code"`
 }
 
-type errorReply struct {
+// ErrorReply is a failed request: a Code* and a message.
+type ErrorReply struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
@@ -185,14 +201,14 @@ func CleanPath(p string) (string, error) {
 	return path.Clean(p), nil
 }
 
-func decodeJSON(payload []byte, v any) error {
+func DecodeJSON(payload []byte, v any) error {
 	if err := json.Unmarshal(payload, v); err != nil {
 		return fmt.Errorf("malformed request: %w", err)
 	}
 	return nil
 }
 
-func mustJSON(v any) []byte {
+func MustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only plain structs of strings and numbers are marshalled here.

@@ -18,9 +18,9 @@ import (
 	"go.uber.org/zap/zaptest"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/odod-dev/odod/agent"
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/config"
+	"github.com/odod-dev/odod/container/agentserver"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/protocol"
@@ -156,7 +156,7 @@ func (s scripted) Run(ctx context.Context, argv, env []string, stdout, stderr io
 type agentExec struct{ root string }
 
 func (a agentExec) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return agent.Serve(ctx, stdin, stdout, agent.ServerOptions{Root: a.root, Version: "test"})
+	return agentserver.Serve(ctx, stdin, stdout, agentserver.Options{Root: a.root, Version: "test"})
 }
 
 type recorder struct {

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/agent"
+	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/container/agentserver"
 	"github.com/odod-dev/odod/initimage"
 )
 
@@ -100,7 +101,7 @@ type localExecutor struct {
 func (l *localExecutor) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	l.calls = append(l.calls, argv)
 	if argv[0] == initimage.AgentCommand("")[0] {
-		return agent.Serve(ctx, stdin, stdout, agent.ServerOptions{Root: argv[2], Version: "test"})
+		return agentserver.Serve(ctx, stdin, stdout, agentserver.Options{Root: argv[2], Version: "test"})
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr

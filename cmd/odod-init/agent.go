@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
-	"github.com/odod-dev/odod/agent"
+	"github.com/odod-dev/odod/container/agentserver"
 	"github.com/odod-dev/odod/internal/version"
 )
 
@@ -41,7 +41,7 @@ func runAgent(ctx context.Context, args []string, _, stderr io.Writer) int {
 	log := consoleLogger(stderr, level).Named("agent")
 	defer func() { _ = log.Sync() }()
 	// stdout carries the protocol and nothing else.
-	err := agent.Serve(ctx, os.Stdin, os.Stdout, agent.ServerOptions{Root: *root, Version: version.String(), Logger: log})
+	err := agentserver.Serve(ctx, os.Stdin, os.Stdout, agentserver.Options{Root: *root, Version: version.String(), Logger: log})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -1,4 +1,9 @@
-package agent
+//go:build linux
+
+// Package agentserver is the in-container end of the sync agent's protocol
+// (package agent): `odod-init agent --root /tmp/src` serves it on the exec
+// stream the daemon opens, confining every path to the root.
+package agentserver
 
 import (
 	"bufio"
@@ -17,10 +22,12 @@ import (
 	"syscall"
 
 	"go.uber.org/zap"
+
+	"github.com/odod-dev/odod/agent"
 )
 
-// ServerOptions configure Serve.
-type ServerOptions struct {
+// Options configure Serve.
+type Options struct {
 	// Root is the directory every path is confined to; it is created when
 	// missing.
 	Root string
@@ -36,7 +43,7 @@ type ServerOptions struct {
 // stream ends, unfinished puts are discarded (their temporary files
 // removed) and running commands are killed. It returns nil on a clean end
 // of stream.
-func Serve(ctx context.Context, r io.Reader, w io.Writer, opts ServerOptions) error {
+func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 	log := opts.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -62,7 +69,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts ServerOptions) er
 		version: opts.Version,
 		log:     log,
 		br:      bufio.NewReaderSize(r, 256<<10),
-		w:       newFrameWriter(w),
+		w:       agent.NewFrameWriter(w),
 		puts:    map[uint32]*pendingPut{},
 		runs:    map[uint32]context.CancelFunc{},
 	}
@@ -82,7 +89,7 @@ type server struct {
 	version  string
 	log      *zap.Logger
 	br       *bufio.Reader
-	w        *frameWriter
+	w        *agent.FrameWriter
 	protocol int
 
 	puts map[uint32]*pendingPut // touched only by the loop goroutine
@@ -99,12 +106,12 @@ type pendingPut struct {
 	mode    fs.FileMode
 	size    int64
 	written int64
-	hasher  *Hasher
-	failed  *errorReply // set once a write failed; later chunks are dropped
+	hasher  *agent.Hasher
+	failed  *agent.ErrorReply // set once a write failed; later chunks are dropped
 }
 
 func (s *server) loop() error {
-	first, err := ReadFrame(s.br)
+	first, err := agent.ReadFrame(s.br)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -117,11 +124,11 @@ func (s *server) loop() error {
 	for {
 		if s.br.Buffered() == 0 {
 			// About to block on input: let replies so far reach the client.
-			if err := s.w.flush(); err != nil {
+			if err := s.w.Flush(); err != nil {
 				return fmt.Errorf("agent: write replies: %w", err)
 			}
 		}
-		f, err := ReadFrame(s.br)
+		f, err := agent.ReadFrame(s.br)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -137,94 +144,94 @@ func (s *server) loop() error {
 	}
 }
 
-func (s *server) handshake(f Frame) error {
-	var hello helloRequest
-	if f.Type != FrameHello || decodeJSON(f.Payload, &hello) != nil || hello.Magic != helloMagic {
-		_ = s.w.write(FrameError, f.ID, mustJSON(errorReply{Code: CodeInvalid, Message: "expected a Hello frame first"}), true)
-		return fmt.Errorf("agent: the first frame is %s, not a Hello from odod", f.Type)
+func (s *server) handshake(f agent.Frame) error {
+	var hello agent.Hello
+	if f.Type != agent.FrameHello || agent.DecodeJSON(f.Payload, &hello) != nil || hello.Magic != agent.HelloMagic {
+		_ = s.w.WriteFrame(agent.FrameError, f.ID, agent.MustJSON(agent.ErrorReply{Code: agent.CodeInvalid, Message: "expected a agent.Hello frame first"}), true)
+		return fmt.Errorf("agent: the first frame is %s, not a agent.Hello from odod", f.Type)
 	}
-	chosen := min(hello.MaxProtocol, MaxProtocol)
-	if chosen < hello.MinProtocol || chosen < MinProtocol {
-		msg := fmt.Sprintf("agent %s speaks protocol %d..%d, the client %d..%d", s.version, MinProtocol, MaxProtocol, hello.MinProtocol, hello.MaxProtocol)
-		_ = s.w.write(FrameError, f.ID, mustJSON(errorReply{Code: CodeIncompatible, Message: msg}), true)
+	chosen := min(hello.MaxProtocol, agent.MaxProtocol)
+	if chosen < hello.MinProtocol || chosen < agent.MinProtocol {
+		msg := fmt.Sprintf("agent %s speaks protocol %d..%d, the client %d..%d", s.version, agent.MinProtocol, agent.MaxProtocol, hello.MinProtocol, hello.MaxProtocol)
+		_ = s.w.WriteFrame(agent.FrameError, f.ID, agent.MustJSON(agent.ErrorReply{Code: agent.CodeIncompatible, Message: msg}), true)
 		return fmt.Errorf("agent: %s", msg)
 	}
 	s.protocol = chosen
 	s.log.Debug("handshake", zap.String("client", hello.Client), zap.Int("protocol", chosen))
-	return s.w.write(FrameHelloReply, f.ID, mustJSON(helloReply{
-		Magic: helloMagic, Protocol: chosen, AgentVersion: s.version, Root: s.rootDir,
+	return s.w.WriteFrame(agent.FrameHelloReply, f.ID, agent.MustJSON(agent.HelloReply{
+		Magic: agent.HelloMagic, Protocol: chosen, AgentVersion: s.version, Root: s.rootDir,
 	}), true)
 }
 
 // handle applies one request. It returns an error only when the stream
 // itself is broken; request failures become Error frames.
-func (s *server) handle(f Frame) error {
-	var reply *errorReply
+func (s *server) handle(f agent.Frame) error {
+	var reply *agent.ErrorReply
 	switch f.Type {
-	case FramePing:
-		return s.w.write(FramePong, f.ID, nil, false)
-	case FramePutBegin:
+	case agent.FramePing:
+		return s.w.WriteFrame(agent.FramePong, f.ID, nil, false)
+	case agent.FramePutBegin:
 		// A put is answered once, at PutEnd, even when PutBegin fails.
-		s.putBegin(f)
+		s.beginPut(f)
 		return nil
-	case FramePutData:
+	case agent.FramePutData:
 		s.putData(f)
-		return nil // data frames are acknowledged by PutEnd's reply
-	case FramePutEnd:
-		reply = s.putEnd(f)
-	case FrameDelete:
+		return nil // data frames are acknowledged by agent.PutEnd's reply
+	case agent.FramePutEnd:
+		reply = s.endPut(f)
+	case agent.FrameDelete:
 		reply = s.delete(f)
-	case FrameMkdir:
+	case agent.FrameMkdir:
 		reply = s.mkdir(f)
-	case FrameSymlink:
+	case agent.FrameSymlink:
 		reply = s.symlink(f)
-	case FrameList:
+	case agent.FrameList:
 		reply = s.list(f)
-	case FrameRun:
+	case agent.FrameRun:
 		reply = s.startRun(f)
 		if reply == nil {
 			return nil // Exit comes from the command's goroutine
 		}
-	case FrameCancel:
+	case agent.FrameCancel:
 		s.cancelRun(f.ID)
 		return nil
 	default:
-		reply = &errorReply{Code: CodeUnsupported, Message: fmt.Sprintf("this agent (%s) does not support %s frames; re-create the pod to get a newer agent", s.version, f.Type)}
+		reply = &agent.ErrorReply{Code: agent.CodeUnsupported, Message: fmt.Sprintf("this agent (%s) does not support %s frames; re-create the pod to get a newer agent", s.version, f.Type)}
 	}
 	if reply != nil {
-		return s.w.write(FrameError, f.ID, mustJSON(reply), false)
+		return s.w.WriteFrame(agent.FrameError, f.ID, agent.MustJSON(reply), false)
 	}
-	return s.w.write(FrameOK, f.ID, nil, false)
+	return s.w.WriteFrame(agent.FrameOK, f.ID, nil, false)
 }
 
-func invalid(err error) *errorReply {
-	return &errorReply{Code: CodeInvalid, Message: err.Error()}
+func invalid(err error) *agent.ErrorReply {
+	return &agent.ErrorReply{Code: agent.CodeInvalid, Message: err.Error()}
 }
 
 // fsError turns a file system error into a reply, telling confinement
 // violations apart from plain failures.
-func fsError(op, name string, err error) *errorReply {
-	code := CodeIO
+func fsError(op, name string, err error) *agent.ErrorReply {
+	code := agent.CodeIO
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		code = CodeNotExist
+		code = agent.CodeNotExist
 	case strings.Contains(err.Error(), "escapes from parent") || strings.Contains(err.Error(), "path escapes"):
-		code = CodeEscapesRoot
+		code = agent.CodeEscapesRoot
 	}
-	return &errorReply{Code: code, Message: fmt.Sprintf("%s %s: %v", op, name, err)}
+	return &agent.ErrorReply{Code: code, Message: fmt.Sprintf("%s %s: %v", op, name, err)}
 }
 
-func (s *server) putBegin(f Frame) {
+func (s *server) beginPut(f agent.Frame) {
 	if old, dup := s.puts[f.ID]; dup {
 		old.fail(invalid(fmt.Errorf("request id %d already has a put in progress", f.ID)), s.root)
 		return
 	}
-	var req putBegin
-	if err := decodeJSON(f.Payload, &req); err != nil {
+	var req agent.PutBegin
+	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
 		s.failPut(f.ID, invalid(err))
 		return
 	}
-	name, err := CleanPath(req.Path)
+	name, err := agent.CleanPath(req.Path)
 	if err == nil && name == "." {
 		err = errors.New("cannot put a file at the root itself")
 	}
@@ -251,13 +258,13 @@ func (s *server) putBegin(f Frame) {
 	}
 	s.puts[f.ID] = &pendingPut{
 		file: file, tmp: tmp, final: name, mode: fs.FileMode(req.Mode).Perm(),
-		size: req.Size, hasher: NewHasher(),
+		size: req.Size, hasher: agent.NewHasher(),
 	}
 }
 
 // failPut records a put that failed at PutBegin: its data frames are
 // dropped and PutEnd reports the error.
-func (s *server) failPut(id uint32, reply *errorReply) {
+func (s *server) failPut(id uint32, reply *agent.ErrorReply) {
 	s.puts[id] = &pendingPut{failed: reply}
 }
 
@@ -267,16 +274,16 @@ func tempName(base string) string {
 	if len(base) > 200 {
 		base = base[:200] // stay under NAME_MAX with the prefix and suffix
 	}
-	return tempPrefix + base + "." + hex.EncodeToString(b[:])
+	return agent.TempPrefix + base + "." + hex.EncodeToString(b[:])
 }
 
-func (s *server) putData(f Frame) {
+func (s *server) putData(f agent.Frame) {
 	p, ok := s.puts[f.ID]
 	if !ok || p.failed != nil {
 		return // an unknown or failed put: the error was or will be reported
 	}
 	if p.written+int64(len(f.Payload)) > p.size {
-		p.fail(&errorReply{Code: CodeChecksum, Message: fmt.Sprintf("put %s: more content than the announced %d bytes", p.final, p.size)}, s.root)
+		p.fail(&agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: more content than the announced %d bytes", p.final, p.size)}, s.root)
 		return
 	}
 	if _, err := p.file.Write(f.Payload); err != nil {
@@ -288,7 +295,7 @@ func (s *server) putData(f Frame) {
 }
 
 // fail discards the temporary file and remembers the error for PutEnd.
-func (p *pendingPut) fail(reply *errorReply, root *os.Root) {
+func (p *pendingPut) fail(reply *agent.ErrorReply, root *os.Root) {
 	p.failed = reply
 	p.discard(root)
 }
@@ -301,31 +308,31 @@ func (p *pendingPut) discard(root *os.Root) {
 	}
 }
 
-func (s *server) putEnd(f Frame) *errorReply {
+func (s *server) endPut(f agent.Frame) *agent.ErrorReply {
 	p, ok := s.puts[f.ID]
 	if !ok {
-		return invalid(fmt.Errorf("PutEnd for request id %d without PutBegin", f.ID))
+		return invalid(fmt.Errorf("PutEnd for request id %d without agent.PutBegin", f.ID))
 	}
 	delete(s.puts, f.ID)
 	if p.failed != nil {
 		return p.failed
 	}
-	var end putEnd
-	if err := decodeJSON(f.Payload, &end); err != nil {
+	var end agent.PutEnd
+	if err := agent.DecodeJSON(f.Payload, &end); err != nil {
 		p.discard(s.root)
 		return invalid(err)
 	}
 	if end.Abort {
 		p.discard(s.root)
-		return &errorReply{Code: CodeCanceled, Message: "put " + p.final + " aborted by the client"}
+		return &agent.ErrorReply{Code: agent.CodeCanceled, Message: "put " + p.final + " aborted by the client"}
 	}
 	if p.written != p.size {
 		p.discard(s.root)
-		return &errorReply{Code: CodeChecksum, Message: fmt.Sprintf("put %s: received %d bytes, announced %d", p.final, p.written, p.size)}
+		return &agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: received %d bytes, announced %d", p.final, p.written, p.size)}
 	}
 	if got := p.hasher.HashSum(); end.Hash != "" && got != end.Hash {
 		p.discard(s.root)
-		return &errorReply{Code: CodeChecksum, Message: fmt.Sprintf("put %s: content hash %s, client sent %s", p.final, got, end.Hash)}
+		return &agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: content hash %s, client sent %s", p.final, got, end.Hash)}
 	}
 	if err := p.file.Chmod(p.mode); err != nil {
 		p.discard(s.root)
@@ -344,12 +351,12 @@ func (s *server) putEnd(f Frame) *errorReply {
 	return nil
 }
 
-func (s *server) delete(f Frame) *errorReply {
-	var req pathRequest
-	if err := decodeJSON(f.Payload, &req); err != nil {
+func (s *server) delete(f agent.Frame) *agent.ErrorReply {
+	var req agent.PathRequest
+	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
 		return invalid(err)
 	}
-	name, err := CleanPath(req.Path)
+	name, err := agent.CleanPath(req.Path)
 	if err == nil && name == "." {
 		err = errors.New("refusing to delete the root itself")
 	}
@@ -362,12 +369,12 @@ func (s *server) delete(f Frame) *errorReply {
 	return nil
 }
 
-func (s *server) mkdir(f Frame) *errorReply {
-	var req mkdirRequest
-	if err := decodeJSON(f.Payload, &req); err != nil {
+func (s *server) mkdir(f agent.Frame) *agent.ErrorReply {
+	var req agent.MkdirRequest
+	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
 		return invalid(err)
 	}
-	name, err := CleanPath(req.Path)
+	name, err := agent.CleanPath(req.Path)
 	if err != nil {
 		return invalid(err)
 	}
@@ -381,12 +388,12 @@ func (s *server) mkdir(f Frame) *errorReply {
 	return nil
 }
 
-func (s *server) symlink(f Frame) *errorReply {
-	var req symlinkRequest
-	if err := decodeJSON(f.Payload, &req); err != nil {
+func (s *server) symlink(f agent.Frame) *agent.ErrorReply {
+	var req agent.SymlinkRequest
+	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
 		return invalid(err)
 	}
-	name, err := CleanPath(req.Path)
+	name, err := agent.CleanPath(req.Path)
 	if err == nil && name == "." {
 		err = errors.New("cannot replace the root with a symlink")
 	}
@@ -417,19 +424,19 @@ func (s *server) symlink(f Frame) *errorReply {
 
 const listBatchSize = 512
 
-func (s *server) list(f Frame) *errorReply {
-	var req pathRequest
-	if err := decodeJSON(f.Payload, &req); err != nil {
+func (s *server) list(f agent.Frame) *agent.ErrorReply {
+	var req agent.PathRequest
+	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
 		return invalid(err)
 	}
-	start, err := CleanPath(req.Path)
+	start, err := agent.CleanPath(req.Path)
 	if err != nil {
 		return invalid(err)
 	}
 	if _, err := s.root.Lstat(start); err != nil {
 		return fsError("list", start, err)
 	}
-	batch := make([]Entry, 0, listBatchSize)
+	batch := make([]agent.Entry, 0, listBatchSize)
 	var sendErr error
 	walkErr := fs.WalkDir(s.root.FS(), start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -438,7 +445,7 @@ func (s *server) list(f Frame) *errorReply {
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
 		}
-		if strings.HasPrefix(d.Name(), tempPrefix) {
+		if strings.HasPrefix(d.Name(), agent.TempPrefix) {
 			return nil
 		}
 		if name == start {
@@ -451,7 +458,7 @@ func (s *server) list(f Frame) *errorReply {
 			}
 			return err
 		}
-		e := Entry{Path: name, Mode: info.Mode()}
+		e := agent.Entry{Path: name, Mode: info.Mode()}
 		switch {
 		case info.Mode().IsRegular():
 			e.Size = info.Size()
@@ -467,21 +474,21 @@ func (s *server) list(f Frame) *errorReply {
 		}
 		batch = append(batch, e)
 		if len(batch) == listBatchSize {
-			sendErr = s.w.write(FrameListBatch, f.ID, mustJSON(listBatch{Entries: batch}), false)
+			sendErr = s.w.WriteFrame(agent.FrameListBatch, f.ID, agent.MustJSON(agent.ListBatch{Entries: batch}), false)
 			batch = batch[:0]
 			return sendErr
 		}
 		return nil
 	})
 	if sendErr != nil {
-		return &errorReply{Code: CodeIO, Message: "send list: " + sendErr.Error()}
+		return &agent.ErrorReply{Code: agent.CodeIO, Message: "send list: " + sendErr.Error()}
 	}
 	if walkErr != nil {
 		return fsError("list", start, walkErr)
 	}
 	if len(batch) > 0 {
-		if err := s.w.write(FrameListBatch, f.ID, mustJSON(listBatch{Entries: batch}), false); err != nil {
-			return &errorReply{Code: CodeIO, Message: "send list: " + err.Error()}
+		if err := s.w.WriteFrame(agent.FrameListBatch, f.ID, agent.MustJSON(agent.ListBatch{Entries: batch}), false); err != nil {
+			return &agent.ErrorReply{Code: agent.CodeIO, Message: "send list: " + err.Error()}
 		}
 	}
 	return nil
@@ -493,16 +500,16 @@ func (s *server) hashFile(name string) (string, error) {
 		return "", err
 	}
 	defer file.Close()
-	h := NewHasher()
+	h := agent.NewHasher()
 	if _, err := io.Copy(h, file); err != nil {
 		return "", err
 	}
 	return h.HashSum(), nil
 }
 
-func (s *server) startRun(f Frame) *errorReply {
-	var req runRequest
-	if err := decodeJSON(f.Payload, &req); err != nil {
+func (s *server) startRun(f agent.Frame) *agent.ErrorReply {
+	var req agent.RunRequest
+	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
 		return invalid(err)
 	}
 	if len(req.Argv) == 0 || req.Argv[0] == "" {
@@ -510,7 +517,7 @@ func (s *server) startRun(f Frame) *errorReply {
 	}
 	dir := s.rootDir
 	if req.Dir != "" {
-		name, err := CleanPath(req.Dir)
+		name, err := agent.CleanPath(req.Dir)
 		if err != nil {
 			return invalid(err)
 		}
@@ -543,10 +550,10 @@ func (s *server) startRun(f Frame) *errorReply {
 		}()
 		code, err := s.run(runCtx, f.ID, req, dir)
 		if err != nil {
-			_ = s.w.write(FrameError, f.ID, mustJSON(errorReply{Code: CodeIO, Message: err.Error()}), true)
+			_ = s.w.WriteFrame(agent.FrameError, f.ID, agent.MustJSON(agent.ErrorReply{Code: agent.CodeIO, Message: err.Error()}), true)
 			return
 		}
-		_ = s.w.write(FrameExit, f.ID, mustJSON(exitReply{Code: code}), true)
+		_ = s.w.WriteFrame(agent.FrameExit, f.ID, agent.MustJSON(agent.ExitReply{Code: code}), true)
 	}()
 	return nil
 }
@@ -562,7 +569,7 @@ func (s *server) cancelRun(id uint32) {
 
 // run executes one command in its own process group, streaming its output.
 // Canceling ctx kills the whole group.
-func (s *server) run(ctx context.Context, id uint32, req runRequest, dir string) (int, error) {
+func (s *server) run(ctx context.Context, id uint32, req agent.RunRequest, dir string) (int, error) {
 	cmd := exec.Command(req.Argv[0], req.Argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), req.Env...)
@@ -584,8 +591,8 @@ func (s *server) run(ctx context.Context, id uint32, req runRequest, dir string)
 	defer stopKill()
 	var pumps sync.WaitGroup
 	pumps.Add(2)
-	go s.pump(&pumps, FrameStdout, id, stdout)
-	go s.pump(&pumps, FrameStderr, id, stderr)
+	go s.pump(&pumps, agent.FrameStdout, id, stdout)
+	go s.pump(&pumps, agent.FrameStderr, id, stderr)
 	pumps.Wait() // StdoutPipe requires reading everything before Wait
 	err = cmd.Wait()
 	var exitErr *exec.ExitError
@@ -602,14 +609,14 @@ func (s *server) run(ctx context.Context, id uint32, req runRequest, dir string)
 	}
 }
 
-func (s *server) pump(wg *sync.WaitGroup, t FrameType, id uint32, r io.Reader) {
+func (s *server) pump(wg *sync.WaitGroup, t agent.FrameType, id uint32, r io.Reader) {
 	defer wg.Done()
-	buf := make([]byte, outputChunkSize)
+	buf := make([]byte, agent.OutputChunkSize)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			// Output is flushed at once: people watch builds live.
-			if werr := s.w.write(t, id, buf[:n], true); werr != nil {
+			if werr := s.w.WriteFrame(t, id, buf[:n], true); werr != nil {
 				_, _ = io.Copy(io.Discard, r) // keep the command from blocking on a full pipe
 				return
 			}
@@ -632,5 +639,5 @@ func (s *server) shutdown() {
 	}
 	s.runsMu.Unlock()
 	s.runWG.Wait()
-	_ = s.w.flush()
+	_ = s.w.Flush()
 }

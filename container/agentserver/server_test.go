@@ -1,4 +1,6 @@
-package agent
+//go:build linux
+
+package agentserver
 
 import (
 	"bytes"
@@ -6,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/odod-dev/odod/agent"
 	"github.com/odod-dev/odod/internal/proctest"
 	"io"
 	"io/fs"
@@ -33,7 +36,7 @@ func (p pipeConn) Close() error {
 
 type harness struct {
 	root      string
-	client    *Client
+	client    *agent.Client
 	serveDone chan error
 }
 
@@ -46,11 +49,11 @@ func startAgent(t *testing.T) *harness {
 	h := &harness{root: root, serveDone: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		err := Serve(ctx, toAgentR, toClientW, ServerOptions{Root: root, Version: "test-agent"})
+		err := Serve(ctx, toAgentR, toClientW, Options{Root: root, Version: "test-agent"})
 		_ = toClientW.CloseWithError(io.EOF)
 		h.serveDone <- err
 	}()
-	c, err := NewClient(context.Background(), pipeConn{r: toClientR, w: toAgentW}, ClientOptions{Name: "test"})
+	c, err := agent.NewClient(context.Background(), pipeConn{r: toClientR, w: toAgentW}, agent.ClientOptions{Name: "test"})
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -76,7 +79,7 @@ func randomBytes(t testing.TB, n int) []byte {
 func assertNoTempFiles(t *testing.T, dir string) {
 	t.Helper()
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), tempPrefix) {
+		if err == nil && strings.HasPrefix(d.Name(), agent.TempPrefix) {
 			t.Errorf("temporary file left behind: %s", p)
 		}
 		return nil
@@ -86,7 +89,7 @@ func assertNoTempFiles(t *testing.T, dir string) {
 func TestHandshakeAndPing(t *testing.T) {
 	h := startAgent(t)
 	info := h.client.Info()
-	if info.Protocol != MaxProtocol || info.AgentVersion != "test-agent" || info.Root != h.root {
+	if info.Protocol != agent.MaxProtocol || info.AgentVersion != "test-agent" || info.Root != h.root {
 		t.Fatalf("Info = %+v", info)
 	}
 	if err := h.client.Ping(context.Background()); err != nil {
@@ -101,7 +104,7 @@ func TestPutFile(t *testing.T) {
 	if err := h.client.PutFile(ctx, "server.js", 0o644, bytes.NewReader(small), int64(len(small))); err != nil {
 		t.Fatalf("PutFile: %v", err)
 	}
-	big := randomBytes(t, 3*ChunkSize+123) // several chunks, last one partial
+	big := randomBytes(t, 3*agent.ChunkSize+123) // several chunks, last one partial
 	if err := h.client.PutFile(ctx, "deep/er/bin/tool", 0o755, bytes.NewReader(big), int64(len(big))); err != nil {
 		t.Fatalf("PutFile big: %v", err)
 	}
@@ -158,7 +161,7 @@ func TestPipelinedPuts(t *testing.T) {
 	h := startAgent(t)
 	ctx := context.Background()
 	const n = 500
-	pending := make([]*PendingPut, n)
+	pending := make([]*agent.PendingPut, n)
 	for i := range n {
 		body := fmt.Sprintf("file %d\n", i)
 		pending[i] = h.client.StartPut(ctx, fmt.Sprintf("d%d/f%d.txt", i%7, i), 0o644, strings.NewReader(body), int64(len(body)))
@@ -221,7 +224,7 @@ func TestDeleteMkdirSymlinkList(t *testing.T) {
 	}
 	entries, err := c.List(ctx, ".")
 	must(err)
-	byPath := map[string]Entry{}
+	byPath := map[string]agent.Entry{}
 	for _, e := range entries {
 		byPath[e.Path] = e
 	}
@@ -234,7 +237,7 @@ func TestDeleteMkdirSymlinkList(t *testing.T) {
 	if !slices.Equal(gotPaths, wantPaths) {
 		t.Fatalf("List paths = %v, want %v", gotPaths, wantPaths)
 	}
-	if e := byPath["a/b/file.txt"]; e.Size != 5 || e.Hash != HashBytes([]byte("hello")) || !e.Mode.IsRegular() || e.Mode.Perm() != 0o644 {
+	if e := byPath["a/b/file.txt"]; e.Size != 5 || e.Hash != agent.HashBytes([]byte("hello")) || !e.Mode.IsRegular() || e.Mode.Perm() != 0o644 {
 		t.Errorf("file entry %+v", e)
 	}
 	if e := byPath["a/link"]; e.LinkTarget != "b/file.txt" || e.Mode&fs.ModeSymlink == 0 || e.Hash != "" {
@@ -257,8 +260,8 @@ func TestDeleteMkdirSymlinkList(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(h.root, "a")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a still exists: %v", err)
 	}
-	var remote *RemoteError
-	if err := c.Delete(ctx, "."); !errors.As(err, &remote) || remote.Code != CodeInvalid {
+	var remote *agent.RemoteError
+	if err := c.Delete(ctx, "."); !errors.As(err, &remote) || remote.Code != agent.CodeInvalid {
 		t.Errorf("Delete(.) = %v, want invalid", err)
 	}
 }
@@ -277,7 +280,7 @@ func TestListManyEntriesInBatches(t *testing.T) {
 	if len(entries) != 3*listBatchSize+5 {
 		t.Fatalf("got %d entries", len(entries))
 	}
-	if entries[7].Hash != HashBytes([]byte{7}) {
+	if entries[7].Hash != agent.HashBytes([]byte{7}) {
 		t.Errorf("entry 7 hash %s", entries[7].Hash)
 	}
 }
@@ -391,10 +394,10 @@ func TestPathConfinement(t *testing.T) {
 			}
 		}
 	}
-	var remote *RemoteError
+	var remote *agent.RemoteError
 	err = c.PutFile(ctx, "rel-escape/victim", 0o644, strings.NewReader("pwned"), 5)
-	if !errors.As(err, &remote) || remote.Code != CodeEscapesRoot {
-		t.Errorf("write through escaping link: %v, want code %s", err, CodeEscapesRoot)
+	if !errors.As(err, &remote) || remote.Code != agent.CodeEscapesRoot {
+		t.Errorf("write through escaping link: %v, want code %s", err, agent.CodeEscapesRoot)
 	}
 	if _, err := c.List(ctx, "rel-escape"); err == nil {
 		t.Error("List through an escaping link succeeded")
@@ -423,7 +426,7 @@ func rawSession(t *testing.T, frames []byte) (root string, out []byte, err error
 	t.Helper()
 	root = filepath.Join(t.TempDir(), "src")
 	var buf bytes.Buffer
-	err = Serve(context.Background(), bytes.NewReader(frames), &buf, ServerOptions{Root: root, Version: "raw"})
+	err = Serve(context.Background(), bytes.NewReader(frames), &buf, Options{Root: root, Version: "raw"})
 	return root, buf.Bytes(), err
 }
 
@@ -436,10 +439,10 @@ func appendFrames(t testing.TB, parts ...any) []byte {
 			payload = p
 		case nil:
 		default:
-			payload = mustJSON(p)
+			payload = agent.MustJSON(p)
 		}
 		var err error
-		b, err = AppendFrame(b, parts[i].(FrameType), parts[i+1].(uint32), payload)
+		b, err = agent.AppendFrame(b, parts[i].(agent.FrameType), parts[i+1].(uint32), payload)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,16 +450,14 @@ func appendFrames(t testing.TB, parts ...any) []byte {
 	return b
 }
 
-func hello() helloRequest {
-	return helloRequest{Magic: helloMagic, MinProtocol: MinProtocol, MaxProtocol: MaxProtocol}
-}
+func hello() agent.Hello { return agent.NewHello("") }
 
-func readAll(t *testing.T, out []byte) []Frame {
+func readAll(t *testing.T, out []byte) []agent.Frame {
 	t.Helper()
-	var frames []Frame
+	var frames []agent.Frame
 	r := bytes.NewReader(out)
 	for {
-		f, err := ReadFrame(r)
+		f, err := agent.ReadFrame(r)
 		if errors.Is(err, io.EOF) {
 			return frames
 		}
@@ -468,12 +469,12 @@ func readAll(t *testing.T, out []byte) []Frame {
 }
 
 func TestPeerVanishesMidFile(t *testing.T) {
-	content := randomBytes(t, 2*ChunkSize)
+	content := randomBytes(t, 2*agent.ChunkSize)
 	stream := appendFrames(t,
-		FrameHello, uint32(0), hello(),
-		FramePutBegin, uint32(1), putBegin{Path: "dir/big.bin", Mode: 0o644, Size: 10 << 20},
-		FramePutData, uint32(1), content[:ChunkSize],
-		FramePutData, uint32(1), content[ChunkSize:],
+		agent.FrameHello, uint32(0), hello(),
+		agent.FramePutBegin, uint32(1), agent.PutBegin{Path: "dir/big.bin", Mode: 0o644, Size: 10 << 20},
+		agent.FramePutData, uint32(1), content[:agent.ChunkSize],
+		agent.FramePutData, uint32(1), content[agent.ChunkSize:],
 	)
 	// Case 1: the stream ends cleanly between frames.
 	root, _, err := rawSession(t, stream)
@@ -482,7 +483,7 @@ func TestPeerVanishesMidFile(t *testing.T) {
 	}
 	assertEmptyTree(t, root)
 	// Case 2: the stream ends inside a frame.
-	truncated := appendFrames(t, FramePutData, uint32(1), content[:1000])
+	truncated := appendFrames(t, agent.FramePutData, uint32(1), content[:1000])
 	root, _, err = rawSession(t, append(stream, truncated[:500]...))
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("Serve on a truncated frame: %v, want ErrUnexpectedEOF", err)
@@ -494,7 +495,7 @@ func TestPeerVanishesMidFile(t *testing.T) {
 	go func() {
 		_, _ = w.Write(content) // then the source stalls
 	}()
-	putDone := make(chan *PendingPut, 1)
+	putDone := make(chan *agent.PendingPut, 1)
 	go func() { putDone <- h.client.StartPut(context.Background(), "stalled.bin", 0o644, r, 10<<20) }()
 	for deadline := time.Now().Add(10 * time.Second); !hasTempFile(h.root); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -516,7 +517,7 @@ func TestPeerVanishesMidFile(t *testing.T) {
 func hasTempFile(root string) bool {
 	found := false
 	_ = filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), tempPrefix) {
+		if err == nil && strings.HasPrefix(d.Name(), agent.TempPrefix) {
 			found = true
 		}
 		return nil
@@ -537,16 +538,16 @@ func assertEmptyTree(t *testing.T, root string) {
 
 func TestChecksumMismatchDiscardsFile(t *testing.T) {
 	stream := appendFrames(t,
-		FrameHello, uint32(0), hello(),
-		FramePutBegin, uint32(1), putBegin{Path: "f", Mode: 0o644, Size: 3},
-		FramePutData, uint32(1), []byte("abc"),
-		FramePutEnd, uint32(1), putEnd{Hash: HashBytes([]byte("abd"))},
-		FramePutBegin, uint32(2), putBegin{Path: "g", Mode: 0o644, Size: 3},
-		FramePutData, uint32(2), []byte("ab"),
-		FramePutEnd, uint32(2), putEnd{Hash: HashBytes([]byte("ab"))},
-		FramePutBegin, uint32(3), putBegin{Path: "h", Mode: 0o644, Size: 1},
-		FramePutData, uint32(3), []byte("xyz"),
-		FramePutEnd, uint32(3), putEnd{},
+		agent.FrameHello, uint32(0), hello(),
+		agent.FramePutBegin, uint32(1), agent.PutBegin{Path: "f", Mode: 0o644, Size: 3},
+		agent.FramePutData, uint32(1), []byte("abc"),
+		agent.FramePutEnd, uint32(1), agent.PutEnd{Hash: agent.HashBytes([]byte("abd"))},
+		agent.FramePutBegin, uint32(2), agent.PutBegin{Path: "g", Mode: 0o644, Size: 3},
+		agent.FramePutData, uint32(2), []byte("ab"),
+		agent.FramePutEnd, uint32(2), agent.PutEnd{Hash: agent.HashBytes([]byte("ab"))},
+		agent.FramePutBegin, uint32(3), agent.PutBegin{Path: "h", Mode: 0o644, Size: 1},
+		agent.FramePutData, uint32(3), []byte("xyz"),
+		agent.FramePutEnd, uint32(3), agent.PutEnd{},
 	)
 	root, out, err := rawSession(t, stream)
 	if err != nil {
@@ -557,8 +558,8 @@ func TestChecksumMismatchDiscardsFile(t *testing.T) {
 		t.Fatalf("got %d reply frames, want hello + 3", len(frames))
 	}
 	for _, f := range frames[1:] {
-		var reply errorReply
-		if f.Type != FrameError || decodeJSON(f.Payload, &reply) != nil || reply.Code != CodeChecksum {
+		var reply agent.ErrorReply
+		if f.Type != agent.FrameError || agent.DecodeJSON(f.Payload, &reply) != nil || reply.Code != agent.CodeChecksum {
 			t.Errorf("request %d: %s %s, want checksum error", f.ID, f.Type, f.Payload)
 		}
 	}
@@ -567,34 +568,34 @@ func TestChecksumMismatchDiscardsFile(t *testing.T) {
 
 func TestHandshakeFailures(t *testing.T) {
 	// An agent that cannot serve the client's range refuses.
-	_, out, err := rawSession(t, appendFrames(t, FrameHello, uint32(0), helloRequest{Magic: helloMagic, MinProtocol: MaxProtocol + 1, MaxProtocol: MaxProtocol + 5}))
+	_, out, err := rawSession(t, appendFrames(t, agent.FrameHello, uint32(0), agent.Hello{Magic: agent.HelloMagic, MinProtocol: agent.MaxProtocol + 1, MaxProtocol: agent.MaxProtocol + 5}))
 	if err == nil {
 		t.Fatal("Serve accepted an incompatible client")
 	}
 	frames := readAll(t, out)
-	var reply errorReply
-	if len(frames) != 1 || frames[0].Type != FrameError || decodeJSON(frames[0].Payload, &reply) != nil || reply.Code != CodeIncompatible {
+	var reply agent.ErrorReply
+	if len(frames) != 1 || frames[0].Type != agent.FrameError || agent.DecodeJSON(frames[0].Payload, &reply) != nil || reply.Code != agent.CodeIncompatible {
 		t.Fatalf("reply to incompatible hello: %+v", frames)
 	}
 	// A client facing an incompatible agent gets ErrIncompatibleAgent.
-	fake := appendFrames(t, FrameError, uint32(0), errorReply{Code: CodeIncompatible, Message: "agent speaks 7..9"})
-	_, err = NewClient(context.Background(), fakeConn(fake), ClientOptions{})
-	if !errors.Is(err, ErrIncompatibleAgent) || !strings.Contains(err.Error(), "re-create the pod") {
+	fake := appendFrames(t, agent.FrameError, uint32(0), agent.ErrorReply{Code: agent.CodeIncompatible, Message: "agent speaks 7..9"})
+	_, err = agent.NewClient(context.Background(), fakeConn(fake), agent.ClientOptions{})
+	if !errors.Is(err, agent.ErrIncompatibleAgent) || !strings.Contains(err.Error(), "re-create the pod") {
 		t.Fatalf("NewClient against an old agent: %v", err)
 	}
 	// A newer agent that picked a protocol this client does not know.
-	fake = appendFrames(t, FrameHelloReply, uint32(0), helloReply{Magic: helloMagic, Protocol: MaxProtocol + 1, AgentVersion: "future"})
-	if _, err := NewClient(context.Background(), fakeConn(fake), ClientOptions{}); !errors.Is(err, ErrIncompatibleAgent) {
+	fake = appendFrames(t, agent.FrameHelloReply, uint32(0), agent.HelloReply{Magic: agent.HelloMagic, Protocol: agent.MaxProtocol + 1, AgentVersion: "future"})
+	if _, err := agent.NewClient(context.Background(), fakeConn(fake), agent.ClientOptions{}); !errors.Is(err, agent.ErrIncompatibleAgent) {
 		t.Fatalf("NewClient against a confused agent: %v", err)
 	}
 	// Something that is not the agent at all: the error shows what it said.
-	_, err = NewClient(context.Background(), fakeConn([]byte("OCI runtime exec failed: exec: \"/opt/odo/bin/agent\": no such file")), ClientOptions{})
+	_, err = agent.NewClient(context.Background(), fakeConn([]byte("OCI runtime exec failed: exec: \"/opt/odo/bin/agent\": no such file")), agent.ClientOptions{})
 	if err == nil || !strings.Contains(err.Error(), `"OCI `) {
 		t.Fatalf("NewClient against a non-agent: %v", err)
 	}
 	// A first frame that is not Hello is refused.
-	if _, _, err := rawSession(t, appendFrames(t, FramePing, uint32(1), nil)); err == nil {
-		t.Fatal("Serve accepted a session without Hello")
+	if _, _, err := rawSession(t, appendFrames(t, agent.FramePing, uint32(1), nil)); err == nil {
+		t.Fatal("Serve accepted a session without agent.Hello")
 	}
 }
 
@@ -611,71 +612,22 @@ func fakeConn(reply []byte) io.ReadWriteCloser {
 
 func TestUnknownFrameTypeKeepsSession(t *testing.T) {
 	root, out, err := rawSession(t, appendFrames(t,
-		FrameHello, uint32(0), hello(),
-		FrameType(200), uint32(5), []byte("future stuff"),
-		FramePing, uint32(6), nil,
-		FrameDelete, uint32(7), []byte("{not json"),
+		agent.FrameHello, uint32(0), hello(),
+		agent.FrameType(200), uint32(5), []byte("future stuff"),
+		agent.FramePing, uint32(6), nil,
+		agent.FrameDelete, uint32(7), []byte("{not json"),
 	))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = root
 	frames := readAll(t, out)
-	if len(frames) != 4 || frames[1].Type != FrameError || frames[2].Type != FramePong || frames[3].Type != FrameError {
+	if len(frames) != 4 || frames[1].Type != agent.FrameError || frames[2].Type != agent.FramePong || frames[3].Type != agent.FrameError {
 		t.Fatalf("frames %+v", frames)
 	}
-	var reply errorReply
-	if decodeJSON(frames[1].Payload, &reply) != nil || reply.Code != CodeUnsupported {
+	var reply agent.ErrorReply
+	if agent.DecodeJSON(frames[1].Payload, &reply) != nil || reply.Code != agent.CodeUnsupported {
 		t.Errorf("unknown frame reply %s", frames[1].Payload)
-	}
-}
-
-func TestReadFrameErrors(t *testing.T) {
-	good, _ := AppendFrame(nil, FramePing, 9, []byte("abc"))
-	f, err := ReadFrame(bytes.NewReader(good))
-	if err != nil || f.Type != FramePing || f.ID != 9 || string(f.Payload) != "abc" {
-		t.Fatalf("ReadFrame = %+v, %v", f, err)
-	}
-	for i := 1; i < len(good); i++ {
-		if _, err := ReadFrame(bytes.NewReader(good[:i])); !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Errorf("truncated at %d: %v", i, err)
-		}
-	}
-	if _, err := ReadFrame(bytes.NewReader(nil)); !errors.Is(err, io.EOF) {
-		t.Errorf("empty: %v", err)
-	}
-	huge := []byte{0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0}
-	if _, err := ReadFrame(bytes.NewReader(huge)); !errors.Is(err, ErrFrameTooLarge) {
-		t.Errorf("huge length: %v", err)
-	}
-	if _, err := AppendFrame(nil, FramePutData, 1, make([]byte, MaxPayloadSize+1)); err == nil {
-		t.Error("AppendFrame accepted an oversized payload")
-	}
-}
-
-func TestHashStreamingMatchesOneShot(t *testing.T) {
-	for _, n := range []int{0, 1, 16, 17, 128, 129, 240, 241, 1024, 100_000} {
-		data := randomBytes(t, n)
-		h := NewHasher()
-		for chunk := range slices.Chunk(data, 77) {
-			_, _ = h.Write(chunk)
-		}
-		if got, want := h.HashSum(), HashBytes(data); got != want || len(got) != 16 {
-			t.Errorf("n=%d: streaming %s, one-shot %s", n, got, want)
-		}
-	}
-}
-
-func TestCleanPath(t *testing.T) {
-	for in, want := range map[string]string{"a": "a", "a/./b": "a/b", "a//b/": "a/b", ".": ".", "./x": "x", "..a/b..": "..a/b.."} {
-		if got, err := CleanPath(in); err != nil || got != want {
-			t.Errorf("CleanPath(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "/a", "..", "a/..", "../a", "a/../b", "a\x00"} {
-		if got, err := CleanPath(in); err == nil {
-			t.Errorf("CleanPath(%q) = %q, want an error", in, got)
-		}
 	}
 }
 
@@ -684,10 +636,10 @@ func BenchmarkPutSmallFiles(b *testing.B) {
 	toAgentR, toAgentW := io.Pipe()
 	toClientR, toClientW := io.Pipe()
 	go func() {
-		_ = Serve(context.Background(), toAgentR, toClientW, ServerOptions{Root: root})
+		_ = Serve(context.Background(), toAgentR, toClientW, Options{Root: root})
 		_ = toClientW.Close()
 	}()
-	c, err := NewClient(context.Background(), pipeConn{r: toClientR, w: toAgentW}, ClientOptions{})
+	c, err := agent.NewClient(context.Background(), pipeConn{r: toClientR, w: toAgentW}, agent.ClientOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -695,7 +647,7 @@ func BenchmarkPutSmallFiles(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 2048)
 	ctx := context.Background()
 	b.SetBytes(int64(len(body)))
-	pending := make([]*PendingPut, 0, 256)
+	pending := make([]*agent.PendingPut, 0, 256)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		pending = append(pending, c.StartPut(ctx, fmt.Sprintf("d%d/f%d", i%16, i%4096), 0o644, bytes.NewReader(body), int64(len(body))))
