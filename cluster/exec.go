@@ -36,6 +36,10 @@ func (e *ExitError) Error() string { return fmt.Sprintf("command exited with cod
 
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// ExitCode is the command's exit status; consumers such as sync match
+// errors on this method, not on the type.
+func (e *ExitError) ExitCode() int { return e.Code }
+
 // Exec runs argv in the container through client-go's remotecommand:
 // WebSocket (v5 protocol) first, SPDY when the server cannot upgrade to
 // WebSocket, as kubectl does. The sync engine keeps one such stream open

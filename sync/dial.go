@@ -11,7 +11,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/agent"
 	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/internal/lockedbuf"
@@ -70,8 +69,8 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 	client, err := agent.NewClient(ctx, readWriteCloser{Reader: stdoutR, Writer: stdinW, close: func() error { return stdinW.Close() }}, agent.ClientOptions{Name: clientName, Logger: log})
 	if err != nil {
 		execErr := end()
-		var exitErr *cluster.ExitError
-		if errors.As(execErr, &exitErr) && (exitErr.Code == 126 || exitErr.Code == 127) || strings.Contains(stderr.String(), "no such file") || strings.Contains(fmt.Sprint(execErr), "no such file") {
+		code, exited := exitStatus(execErr)
+		if exited && (code == 126 || code == 127) || strings.Contains(stderr.String(), "no such file") || strings.Contains(fmt.Sprint(execErr), "no such file") {
 			return nil, fmt.Errorf("%w: %s", ErrNoAgent, strings.TrimSpace(stderr.String()))
 		}
 		if errors.Is(err, agent.ErrIncompatibleAgent) {

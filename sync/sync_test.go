@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/odod-dev/odod/agent"
-	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/container/agentserver"
 	"github.com/odod-dev/odod/initimage"
 )
@@ -105,12 +105,9 @@ func (l *localExecutor) Exec(ctx context.Context, argv []string, stdin io.Reader
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		return &cluster.ExitError{Code: exitErr.ExitCode(), Err: err}
-	}
-	return err
+	// A non-zero exit is an *exec.ExitError, whose ExitCode the
+	// transports read as they read *cluster.ExitError's.
+	return cmd.Run()
 }
 
 // workspace makes a local tree and the entries of it.
@@ -304,7 +301,7 @@ func TestAgentPutOfAVanishedFileFailsTheApply(t *testing.T) {
 func TestDialAgentWithoutAgentIsErrNoAgent(t *testing.T) {
 	exec := execFunc(func(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		_, _ = io.WriteString(stderr, "exec: \"/opt/odo/bin/agent\": stat /opt/odo/bin/agent: no such file or directory")
-		return &cluster.ExitError{Code: 127}
+		return exitedWith(127)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -316,7 +313,7 @@ func TestDialAgentWithoutAgentIsErrNoAgent(t *testing.T) {
 
 func TestTarTransportWithoutTarIsErrTarMissing(t *testing.T) {
 	exec := execFunc(func(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
-		return &cluster.ExitError{Code: 127}
+		return exitedWith(127)
 	})
 	if _, err := NewTarTransport(context.Background(), exec, "/tmp/src"); !errors.Is(err, ErrTarMissing) {
 		t.Fatalf("got %v, want ErrTarMissing", err)
@@ -328,3 +325,10 @@ type execFunc func(ctx context.Context, argv []string, stdin io.Reader, stdout, 
 func (f execFunc) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return f(ctx, argv, stdin, stdout, stderr)
 }
+
+// exitedWith is the error of a command that exited with code, as an
+// Executor reports it.
+type exitedWith int
+
+func (e exitedWith) Error() string { return fmt.Sprintf("command exited with code %d", int(e)) }
+func (e exitedWith) ExitCode() int { return int(e) }

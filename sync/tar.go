@@ -9,19 +9,23 @@ import (
 	"io"
 	"path"
 	"strings"
-
-	"github.com/odod-dev/odod/cluster"
 )
 
 // Executor runs a command in the component's container, as `kubectl exec
-// -i`: a non-zero exit is a *cluster.ExitError.
+// -i`: the error of a command that exited non-zero has an ExitCode() int
+// method in its chain (*cluster.ExitError has).
 type Executor interface {
 	Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error
 }
 
-// ContainerExecutor binds a cluster.Execer to one container.
+// PodExecer runs a command in a container of a pod; *cluster.Client is one.
+type PodExecer interface {
+	Exec(ctx context.Context, pod, container string, argv []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+// ContainerExecutor binds a PodExecer to one container.
 type ContainerExecutor struct {
-	Execer    cluster.Execer
+	Execer    PodExecer
 	Pod       string
 	Container string
 }
@@ -46,8 +50,7 @@ func NewTarTransport(ctx context.Context, exec Executor, target string) (*TarTra
 	var stderr bytes.Buffer
 	script := `command -v tar >/dev/null || exit 127; mkdir -p "$1"`
 	if err := exec.Exec(ctx, []string{"sh", "-c", script, "sh", target}, nil, io.Discard, &stderr); err != nil {
-		var exitErr *cluster.ExitError
-		if errors.As(err, &exitErr) && (exitErr.Code == 127 || exitErr.Code == 126) {
+		if code, ok := exitStatus(err); ok && (code == 127 || code == 126) {
 			return nil, ErrTarMissing
 		}
 		return nil, fmt.Errorf("prepare %s in the container: %w: %s", target, err, strings.TrimSpace(stderr.String()))
@@ -184,9 +187,8 @@ func (t *TarTransport) Run(ctx context.Context, argv, env []string, stdout, stde
 		argv = append(append([]string{"env"}, env...), argv...)
 	}
 	err := t.exec.Exec(ctx, argv, nil, stdout, stderr)
-	var exitErr *cluster.ExitError
-	if errors.As(err, &exitErr) {
-		return exitErr.Code, nil
+	if code, ok := exitStatus(err); ok {
+		return code, nil
 	}
 	if err != nil {
 		return -1, err

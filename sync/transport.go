@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -63,14 +62,21 @@ type Result struct {
 // tar.
 var ErrTarMissing = errors.New("the container has no tar: odod's agent (in its init image) is the way to sync into images without tar")
 
-// ExitError is a command that ran and exited non-zero.
-type ExitError struct {
-	Argv []string
-	Code int
+// exitCoder is what an Executor's error for a command that ran and exited
+// non-zero has in its chain: *cluster.ExitError is one, and so is
+// *exec.ExitError of os/exec.
+type exitCoder interface {
+	ExitCode() int
 }
 
-func (e *ExitError) Error() string {
-	return fmt.Sprintf("%v exited with status %d", e.Argv, e.Code)
+// exitStatus is the status of a command that ran and exited non-zero, from
+// err's chain; ok is false for any other failure.
+func exitStatus(err error) (code int, ok bool) {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode(), true
+	}
+	return 0, false
 }
 
 // progressCounter accumulates a plan's progress.
