@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
-	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/config"
+	"github.com/odod-dev/odod/internal/throttle"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -31,7 +30,7 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 	s.mu.Lock()
 	initImage := s.initImage
 	s.mu.Unlock()
-	throttle := newThrottle(100 * time.Millisecond)
+	progressEvents := throttle.New(minReportInterval)
 	sess.comp = component.New(component.Options{
 		Index:     idx,
 		Connect:   s.clusters.connect,
@@ -46,7 +45,7 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 			},
 			Progress: func(p protocol.PushProgressParams) {
 				last := p.Phase != protocol.PhaseUpload || p.FilesDone == p.FilesTotal
-				if !throttle.allow(last) {
+				if !progressEvents.Allow(last) {
 					return
 				}
 				sess.emit(protocol.MethodPushProgress, func(ev protocol.Event) any { p.Event = ev; return p })
@@ -57,27 +56,6 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 		},
 	})
 	return sess.comp, nil
-}
-
-// throttle lets an event through at most once per interval, and always
-// when it is a last one (a phase change, the end).
-type throttle struct {
-	mu       sync.Mutex
-	interval time.Duration
-	last     time.Time
-}
-
-func newThrottle(d time.Duration) *throttle { return &throttle{interval: d} }
-
-func (t *throttle) allow(force bool) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := time.Now()
-	if !force && now.Sub(t.last) < t.interval {
-		return false
-	}
-	t.last = now
-	return true
 }
 
 // sessionFor finds an open workspace by id.

@@ -10,6 +10,7 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
 
+	"github.com/odod-dev/odod/internal/throttle"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -20,9 +21,10 @@ type Progress struct {
 	conn  *jsonrpc2.Conn
 	token json.RawMessage
 
-	mu         sync.Mutex
-	lastReport time.Time
-	ended      bool
+	throttle *throttle.Throttle
+
+	mu    sync.Mutex
+	ended bool
 }
 
 // minReportInterval throttles reports: an editor repaints on each, and a
@@ -57,7 +59,7 @@ func (s *Server) startProgress(ctx context.Context, conn *jsonrpc2.Conn, clientT
 	s.mu.Lock()
 	s.progress[key] = cancel
 	s.mu.Unlock()
-	p := &Progress{s: s, conn: conn, token: token}
+	p := &Progress{s: s, conn: conn, token: token, throttle: throttle.New(minReportInterval)}
 	p.send(protocol.WorkDoneProgressBegin{Kind: "begin", Title: title, Cancellable: cancellable})
 	context.AfterFunc(ctx, func() {
 		s.mu.Lock()
@@ -73,12 +75,10 @@ func (p *Progress) Report(message string, percentage int, force bool) {
 		return
 	}
 	p.mu.Lock()
-	now := time.Now()
-	if p.ended || (!force && now.Sub(p.lastReport) < minReportInterval) {
+	if p.ended || !p.throttle.Allow(force) {
 		p.mu.Unlock()
 		return
 	}
-	p.lastReport = now
 	p.mu.Unlock()
 	v := protocol.WorkDoneProgressReport{Kind: "report", Message: message}
 	if percentage >= 0 {

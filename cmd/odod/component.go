@@ -17,6 +17,7 @@ import (
 	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/initimage"
+	"github.com/odod-dev/odod/internal/throttle"
 	"github.com/odod-dev/odod/internal/version"
 	"github.com/odod-dev/odod/protocol"
 )
@@ -110,10 +111,13 @@ func cliError(err error) error {
 type progressBar struct {
 	streams stdio
 	tty     bool
+	redraw  *throttle.Throttle
 	mu      sync.Mutex
 	phase   protocol.PushPhase
-	last    time.Time
 }
+
+// barRedrawInterval bounds how often the bar is redrawn.
+const barRedrawInterval = 50 * time.Millisecond
 
 func newProgressBar(streams stdio) *progressBar {
 	tty := false
@@ -122,7 +126,7 @@ func newProgressBar(streams stdio) *progressBar {
 			tty = true
 		}
 	}
-	return &progressBar{streams: streams, tty: tty}
+	return &progressBar{streams: streams, tty: tty, redraw: throttle.New(barRedrawInterval)}
 }
 
 func (b *progressBar) update(p protocol.PushProgressParams) {
@@ -141,10 +145,9 @@ func (b *progressBar) update(p protocol.PushProgressParams) {
 			}
 			return
 		}
-		if !newPhase && time.Since(b.last) < 50*time.Millisecond && p.FilesDone != p.FilesTotal {
+		if !b.redraw.Allow(newPhase || p.FilesDone == p.FilesTotal) {
 			return
 		}
-		b.last = time.Now()
 		const width = 30
 		filled := width
 		if p.FilesTotal > 0 {
