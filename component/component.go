@@ -1,52 +1,26 @@
-// Package engine is odod's inner loop for one workspace's component: the
-// push (desired objects applied, pod awaited, changes synced through the
-// agent, assemble-and-restart streamed, index confirmed), logs, URLs,
-// storage, port-forwards, describe and delete. The daemon and the CLI both
-// drive it; its boundaries (Cluster, Index, the sync transports) are
-// interfaces with fakes in tests.
+// Package component is odod's inner loop for one workspace's component:
+// the push (its phases: objects applied, pod awaited, changes synced
+// through the agent, assemble-and-restart streamed, index confirmed), logs,
+// URLs, storage, port-forwards, describe and delete. The daemon and the
+// CLI both drive it; its boundaries (the cluster's roles in cluster.go,
+// Index, the sync transports) are interfaces with fakes in tests.
+// Settings, URLs and storage need no index: Settings has them alone.
 package component
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/indexer"
-	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
 )
-
-// Cluster is what the engine needs of a cluster; *cluster.Client is one.
-type Cluster interface {
-	Namespace() string
-	Platform() cluster.Platform
-	Catalog(ctx context.Context) ([]cluster.CatalogEntry, error)
-	ResolveType(ctx context.Context, typ string) (cluster.Builder, error)
-	InspectImage(ctx context.Context, ref string) (cluster.ImageInfo, error)
-	Apply(ctx context.Context, objs cluster.Objects, opts cluster.ApplyOptions) (cluster.ApplyResult, error)
-	WaitForPod(ctx context.Context, ref cluster.ComponentRef, opts cluster.WaitOptions) (cluster.Pod, error)
-	PodStatus(ctx context.Context, ref cluster.ComponentRef) (cluster.PodStatus, error)
-	FollowLogs(ctx context.Context, ref cluster.ComponentRef, opts cluster.LogOptions, emit func(cluster.LogLine)) error
-	PortForward(ctx context.Context, pod string, localPort, remotePort int) (*cluster.PortForward, error)
-	Describe(ctx context.Context, ref cluster.ComponentRef) (cluster.Description, error)
-	ListURLs(ctx context.Context, ref cluster.ComponentRef) ([]cluster.URL, error)
-	ListStorage(ctx context.Context, ref cluster.ComponentRef) ([]cluster.Storage, error)
-	Delete(ctx context.Context, ref cluster.ComponentRef, opts cluster.DeleteOptions) ([]cluster.ObjectRef, error)
-	cluster.Execer
-}
-
-// Connector reaches the cluster for a namespace ("" = the kubeconfig's).
-type Connector func(ctx context.Context, namespace string) (Cluster, error)
 
 // Index is the workspace index as a push uses it; *indexer.Workspace is one.
 type Index interface {
@@ -86,9 +60,8 @@ type Options struct {
 // Component is one workspace's component. Its methods are safe for
 // concurrent use; pushes run one at a time, in arrival order.
 type Component struct {
+	*Settings
 	opts Options
-	root string
-	log  *zap.Logger
 
 	pushSlot chan struct{} // holds one token: the right to push
 
@@ -118,9 +91,8 @@ func New(opts Options) *Component {
 		opts.Dial = DialTransport
 	}
 	c := &Component{
+		Settings: NewSettings(SettingsOptions{Root: opts.Index.Root(), Connect: opts.Connect, InitImage: opts.InitImage, Version: opts.Version, Logger: opts.Logger}),
 		opts:     opts,
-		root:     opts.Index.Root(),
-		log:      opts.Logger,
 		pushSlot: make(chan struct{}, 1),
 		state:    protocol.StateAbsent,
 		forwards: map[int]forward{},
@@ -164,15 +136,6 @@ func (c *Component) progress(p protocol.PushProgressParams) {
 	if c.opts.Hooks.Progress != nil {
 		c.opts.Hooks.Progress(p)
 	}
-}
-
-// settings loads .odo/config.yaml.
-func (c *Component) settings() (*config.LocalConfig, error) {
-	return config.Load(c.root)
-}
-
-func ref(cfg *config.LocalConfig) cluster.ComponentRef {
-	return cluster.ComponentRef{Name: cfg.ComponentSettings.Name, App: cfg.ComponentSettings.App()}
 }
 
 // PushOptions tune a push.
@@ -227,329 +190,6 @@ func (c *Component) Push(ctx context.Context, opts PushOptions) (protocol.PushRe
 		c.mu.Unlock()
 	}
 	return res, nil
-}
-
-func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (protocol.PushResult, error) {
-	res := protocol.PushResult{}
-	cfg, err := c.settings()
-	if err != nil {
-		return res, err
-	}
-	idx := c.opts.Index
-	if opts.DryRun {
-		return c.dryRun(cfg, opts), nil
-	}
-
-	report := func(phase protocol.PushPhase, p odsync.Progress) {
-		pp := protocol.PushProgressParams{PushID: pushID, Phase: phase, FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, BytesDone: p.BytesDone, BytesTotal: p.BytesTotal, Path: p.Path}
-		c.progress(pp)
-		if opts.Progress != nil {
-			opts.Progress(pp)
-		}
-	}
-	report(protocol.PhaseApply, odsync.Progress{})
-	cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project)
-	if err != nil {
-		return res, err
-	}
-	spec, paths, err := c.spec(ctx, cl, cfg)
-	if err != nil {
-		return res, err
-	}
-	objs, err := cluster.Desired(spec)
-	if err != nil {
-		return res, err
-	}
-	applied, err := cl.Apply(ctx, objs, cluster.ApplyOptions{Force: opts.Force})
-	if err != nil {
-		return res, err
-	}
-	if applied.Changed() || c.State() != protocol.StateRunning {
-		c.setState(protocol.StateStarting, "", "waiting for the component's pod")
-	}
-
-	report(protocol.PhaseWait, odsync.Progress{})
-	pod, err := cl.WaitForPod(ctx, ref(cfg), cluster.WaitOptions{
-		Timeout: c.opts.PodTimeout,
-		OnState: func(ps cluster.PodStatus) {
-			if ps.State == cluster.StateStarting && ps.Reason != "" {
-				c.setState(protocol.StateStarting, ps.Reason, ps.Message)
-			}
-		},
-	})
-	if err != nil {
-		return res, err
-	}
-	res.Pod = pod.Name
-
-	tr, err := c.transportFor(ctx, cl, pod, path.Join(paths.SrcOrBinPath, "src"))
-	if err != nil {
-		return res, syncFailed(err)
-	}
-	res.Transport = tr.Name()
-
-	// What the container holds is known only while it is the same
-	// container: a new pod, or a restart of the container in the same pod
-	// (its /tmp/src is its own), means a resync.
-	target := targetID(pod)
-	full := opts.Force || idx.LastPodUID() != target
-	if full {
-		idx.MarkAllPending()
-	}
-	cs := idx.Pending()
-	plan, err := c.plan(ctx, cs, full, tr)
-	if err != nil {
-		return res, syncFailed(err)
-	}
-	res.Full = full
-	res.Skipped = plan.Skipped
-
-	if !plan.Empty() {
-		c.setState(protocol.StateSyncing, "", fmt.Sprintf("%d files, %d deletions", plan.Files, plan.Deletes))
-	}
-	report(protocol.PhaseUpload, odsync.Progress{FilesTotal: plan.Files + plan.Deletes, BytesTotal: plan.Bytes})
-	applyRes, err := tr.Apply(ctx, plan, odsync.DirSource(c.root), func(p odsync.Progress) { report(protocol.PhaseUpload, p) })
-	res.FilesCopied, res.FilesDeleted, res.Bytes = applyRes.FilesCopied, applyRes.FilesDeleted, applyRes.Bytes
-	if err != nil {
-		c.dropTransport(tr)
-		return res, syncFailed(err)
-	}
-	if err := c.propagateDeletes(ctx, tr, plan, paths); err != nil {
-		return res, syncFailed(err)
-	}
-
-	if plan.Empty() && !full && !opts.Force && !applied.Changed() {
-		// odo: "No file changes detected, skipping build".
-		if err := idx.Confirm(cs, indexer.ConfirmMeta{PodUID: target}); err != nil {
-			return res, err
-		}
-		c.setState(protocol.StateRunning, "", "no file changes: build skipped")
-		report(protocol.PhaseDone, odsync.Progress{})
-		return res, nil
-	}
-
-	c.setState(protocol.StateBuilding, "", "running assemble-and-restart")
-	report(protocol.PhaseBuild, odsync.Progress{FilesDone: plan.Files + plan.Deletes, FilesTotal: plan.Files + plan.Deletes, BytesDone: res.Bytes, BytesTotal: plan.Bytes})
-	stdout := c.lineWriter(protocol.LogBuild, "stdout", pod.Name, pushID)
-	stderr := c.lineWriter(protocol.LogBuild, "stderr", pod.Name, pushID)
-	code, err := tr.Run(ctx, initimage.AssembleAndRestartCommand(), nil, stdout, stderr)
-	stdout.Flush()
-	stderr.Flush()
-	if err != nil {
-		c.dropTransport(tr)
-		return res, syncFailed(fmt.Errorf("run assemble-and-restart: %w", err))
-	}
-	res.BuildExitCode = &code
-	if code != 0 {
-		return res, &Error{Code: protocol.CodeBuildFailed, Reason: "BuildFailed",
-			Message:    fmt.Sprintf("assemble-and-restart exited with status %d%s", code, stderr.Tail()),
-			Suggestion: "read the build output (odod/log, source build), fix the sources and push again; the files are sent again"}
-	}
-	// Only now is the container known to hold these files.
-	if err := idx.Confirm(cs, indexer.ConfirmMeta{PodUID: target}); err != nil {
-		return res, err
-	}
-	c.setState(protocol.StateRunning, "", "")
-	report(protocol.PhaseDone, odsync.Progress{FilesDone: plan.Files + plan.Deletes, FilesTotal: plan.Files + plan.Deletes, BytesDone: res.Bytes, BytesTotal: plan.Bytes})
-	return res, nil
-}
-
-// targetID names the container a push went to, as the index records it:
-// the pod's UID and the container's runtime id.
-func targetID(pod cluster.Pod) string {
-	if pod.ContainerID == "" {
-		return string(pod.UID)
-	}
-	return string(pod.UID) + "/" + pod.ContainerID
-}
-
-// spec resolves the builder and makes the desired objects' input.
-func (c *Component) spec(ctx context.Context, cl Cluster, cfg *config.LocalConfig) (cluster.ComponentSpec, cluster.S2IPaths, error) {
-	builder, err := cl.ResolveType(ctx, cfg.ComponentSettings.Type)
-	if err != nil {
-		return cluster.ComponentSpec{}, cluster.S2IPaths{}, err
-	}
-	info, err := cl.InspectImage(ctx, builder.Image)
-	if err != nil {
-		return cluster.ComponentSpec{}, cluster.S2IPaths{}, err
-	}
-	paths, err := cluster.S2IPathsFromImage(info)
-	if err != nil {
-		return cluster.ComponentSpec{}, cluster.S2IPaths{}, err
-	}
-	workload := cluster.WorkloadDeployment
-	if cfg.ComponentSettings.Workload == string(cluster.WorkloadDeploymentConfig) {
-		workload = cluster.WorkloadDeploymentConfig
-	}
-	spec := cluster.ComponentSpec{
-		Namespace:        cl.Namespace(),
-		Settings:         cfg.ComponentSettings,
-		Builder:          builder,
-		Image:            info,
-		InitImage:        c.opts.InitImage,
-		Workload:         workload,
-		RoutesServed:     cl.Platform().Route,
-		ManagedByVersion: c.opts.Version,
-	}
-	if paths.SrcOrBinPath == "" {
-		paths.SrcOrBinPath = "/tmp"
-	}
-	return spec, paths, nil
-}
-
-// transportFor returns the open transport to pod, or dials a new one.
-func (c *Component) transportFor(ctx context.Context, cl Cluster, pod cluster.Pod, target string) (odsync.Transport, error) {
-	c.mu.Lock()
-	tr, current := c.transport, c.transportTarget
-	c.mu.Unlock()
-	if tr != nil && current == targetID(pod) {
-		if at, ok := tr.(*odsync.AgentTransport); !ok || !at.Broken() {
-			return tr, nil
-		}
-	}
-	if tr != nil {
-		c.dropTransport(tr)
-	}
-	exec := odsync.ContainerExecutor{Execer: cl, Pod: pod.Name, Container: pod.Container}
-	tr, err := c.opts.Dial(ctx, exec, target, c.log)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.transport, c.transportTarget = tr, targetID(pod)
-	c.mu.Unlock()
-	return tr, nil
-}
-
-// dropTransport closes a transport that failed, so the next push dials
-// again.
-func (c *Component) dropTransport(tr odsync.Transport) {
-	c.mu.Lock()
-	if c.transport == tr {
-		c.transport, c.transportTarget = nil, ""
-	}
-	c.mu.Unlock()
-	if err := tr.Close(); err != nil {
-		c.log.Debug("closing transport", zap.Error(err))
-	}
-}
-
-// plan turns the index's pending changes into operations. A full push
-// with a transport that can list the container sends only what differs.
-func (c *Component) plan(ctx context.Context, cs indexer.ChangeSet, full bool, tr odsync.Transport) (odsync.Plan, error) {
-	if !full {
-		return odsync.PlanChanges(odsync.Changes{Added: cs.Added, Modified: cs.Modified, Deleted: cs.Deleted}, lookupIn(cs)), nil
-	}
-	local := localEntries(cs)
-	var remote []odsync.Entry
-	if lister, ok := tr.(odsync.Lister); ok {
-		var err error
-		if remote, err = lister.List(ctx); err != nil {
-			return odsync.Plan{}, fmt.Errorf("list the container's files: %w", err)
-		}
-	}
-	return odsync.PlanFull(local, remote), nil
-}
-
-// localEntries are the entries a full push considers: everything pending
-// after MarkAllPending.
-func localEntries(cs indexer.ChangeSet) []odsync.Entry {
-	local := make([]odsync.Entry, 0, len(cs.Added)+len(cs.Modified))
-	for _, list := range [][]string{cs.Added, cs.Modified} {
-		for _, p := range list {
-			if e, ok := cs.Entry(p); ok {
-				local = append(local, toSyncEntry(e))
-			}
-		}
-	}
-	return local
-}
-
-func lookupIn(cs indexer.ChangeSet) func(string) (odsync.Entry, bool) {
-	return func(p string) (odsync.Entry, bool) {
-		e, ok := cs.Entry(p)
-		if !ok {
-			return odsync.Entry{}, false
-		}
-		return toSyncEntry(e), true
-	}
-}
-
-func toSyncEntry(e indexer.Entry) odsync.Entry {
-	out := odsync.Entry{Path: e.Path, Size: e.Size, Mode: e.Mode, LinkTarget: e.LinkTarget, OutsideLink: e.OutsideWorkspace}
-	if e.Hashed {
-		out.Hash = odsync.HashString(e.Hash)
-	}
-	return out
-}
-
-// propagateDeletes removes deleted paths from the other S2I directories
-// too (the working directory the build copied them to, its backup), as
-// odo's PropagateDeletes did: otherwise a deleted file lives on in the app.
-func (c *Component) propagateDeletes(ctx context.Context, tr odsync.Transport, plan odsync.Plan, paths cluster.S2IPaths) error {
-	var deleted []string
-	for _, op := range plan.Ops {
-		if op.Kind == odsync.OpDelete {
-			deleted = append(deleted, op.Path)
-		}
-	}
-	if len(deleted) == 0 {
-		return nil
-	}
-	target := path.Join(paths.SrcOrBinPath, "src")
-	seen := map[string]bool{target: true}
-	argv := []string{"rm", "-rf", "--"}
-	for _, base := range []string{paths.DeploymentDir, paths.WorkingDir, paths.SrcBackupDir} {
-		if base == "" {
-			continue
-		}
-		if path.Base(base) != "src" {
-			base = path.Join(base, "src")
-		}
-		if seen[base] {
-			continue
-		}
-		seen[base] = true
-		for _, d := range deleted {
-			argv = append(argv, path.Join(base, d))
-		}
-	}
-	if len(argv) == 3 {
-		return nil
-	}
-	var stderr strings.Builder
-	code, err := tr.Run(ctx, argv, nil, io.Discard, &stderr)
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return fmt.Errorf("remove deleted files from the S2I directories: rm exited %d: %s", code, strings.TrimSpace(stderr.String()))
-	}
-	return nil
-}
-
-// dryRun plans from the index alone.
-func (c *Component) dryRun(cfg *config.LocalConfig, opts PushOptions) protocol.PushResult {
-	idx := c.opts.Index
-	cs := idx.Pending()
-	var plan odsync.Plan
-	full := opts.Force || idx.LastPodUID() == ""
-	if full {
-		// Without touching the cluster, a full push may send everything.
-		plan = odsync.PlanFull(localEntries(cs), nil)
-	} else {
-		plan = odsync.PlanChanges(odsync.Changes{Added: cs.Added, Modified: cs.Modified, Deleted: cs.Deleted}, lookupIn(cs))
-	}
-	res := protocol.PushResult{Full: full, Skipped: plan.Skipped, Operations: []protocol.Operation{}}
-	for _, op := range plan.Ops {
-		o := protocol.Operation{Op: op.Kind.String(), Path: op.Path}
-		if op.Kind == odsync.OpPut {
-			o.Bytes = op.Entry.Size
-		}
-		res.Operations = append(res.Operations, o)
-	}
-	res.FilesCopied, res.FilesDeleted, res.Bytes = plan.Files, plan.Deletes, plan.Bytes
-	return res
 }
 
 // LastPush is the last successful push, if any.
@@ -649,7 +289,4 @@ func (w *lineWriter) Tail() string {
 	return ": " + strings.Join(w.tail, " | ")
 }
 
-var (
-	_ Cluster = (*cluster.Client)(nil)
-	_ Index   = (*indexer.Workspace)(nil)
-)
+var _ Index = (*indexer.Workspace)(nil)

@@ -2,7 +2,6 @@ package component
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -18,217 +17,20 @@ import (
 // FollowLogs streams the app container's output (go-init, supervisord,
 // the run script) to the Log hook until ctx ends, across pod restarts.
 func (c *Component) FollowLogs(ctx context.Context, subscriptionID string, tail int64) error {
-	cfg, err := c.settings()
+	cfg, cl, err := c.connected(ctx)
 	if err != nil {
 		return err
 	}
-	cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project)
-	if err != nil {
-		return err
-	}
+	return followLogs(ctx, cl, cfg, tail, subscriptionID, c.opts.Hooks.Log)
+}
+
+// followLogs streams the app container's output to emit.
+func followLogs(ctx context.Context, cl LogFollower, cfg *config.LocalConfig, tail int64, subscriptionID string, emit func(protocol.LogParams)) error {
 	return cl.FollowLogs(ctx, ref(cfg), cluster.LogOptions{Tail: tail}, func(l cluster.LogLine) {
-		if c.opts.Hooks.Log != nil {
-			c.opts.Hooks.Log(protocol.LogParams{Source: protocol.LogApp, Stream: "stdout", Text: l.Text, Pod: l.Pod, SubscriptionID: subscriptionID})
+		if emit != nil {
+			emit(protocol.LogParams{Source: protocol.LogApp, Stream: "stdout", Text: l.Text, Pod: l.Pod, SubscriptionID: subscriptionID})
 		}
 	})
-}
-
-// connected loads the settings and connects to their project.
-func (c *Component) connected(ctx context.Context) (*config.LocalConfig, Cluster, error) {
-	cfg, err := c.settings()
-	if err != nil {
-		return nil, nil, err
-	}
-	cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, cl, nil
-}
-
-// onCluster reports whether the component's workload exists.
-func onCluster(ctx context.Context, cl Cluster, cfg *config.LocalConfig) (cluster.Description, bool, error) {
-	d, err := cl.Describe(ctx, ref(cfg))
-	if err != nil {
-		return d, false, err
-	}
-	return d, d.Workload != nil, nil
-}
-
-// applySettings applies the settings' objects without syncing files, so
-// that a URL is usable at once when the component is already pushed.
-func (c *Component) applySettings(ctx context.Context, cl Cluster, cfg *config.LocalConfig) error {
-	spec, _, err := c.spec(ctx, cl, cfg)
-	if err != nil {
-		return err
-	}
-	objs, err := cluster.Desired(spec)
-	if err != nil {
-		return err
-	}
-	_, err = cl.Apply(ctx, objs, cluster.ApplyOptions{})
-	return err
-}
-
-// CreateURL adds a URL to the settings and, when the component is on the
-// cluster, creates its Route or Ingress at once.
-func (c *Component) CreateURL(ctx context.Context, u config.ConfigURL) (protocol.URL, error) {
-	cfg, err := c.settings()
-	if err != nil {
-		return protocol.URL{}, err
-	}
-	if err := cfg.AddURL(u); err != nil {
-		return protocol.URL{}, invalid("name", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return protocol.URL{}, err
-	}
-	if err := config.Save(c.root, cfg); err != nil {
-		return protocol.URL{}, err
-	}
-	out := protocol.URL{Name: u.Name, Port: u.Port, Secure: u.Secure, Host: u.Host, State: "Not pushed"}
-	cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project)
-	if err != nil {
-		c.log.Info("URL saved; it is created on the cluster at the next push")
-		return out, nil
-	}
-	if _, pushed, err := onCluster(ctx, cl, cfg); err != nil || !pushed {
-		return out, nil
-	}
-	if err := c.applySettings(ctx, cl, cfg); err != nil {
-		return out, err
-	}
-	urls, err := c.ListURLs(ctx)
-	if err != nil {
-		return out, err
-	}
-	for _, x := range urls {
-		if x.Name == u.Name {
-			return x, nil
-		}
-	}
-	return out, nil
-}
-
-// ListURLs lists the URLs of the settings and of the cluster, as odo url
-// list did (Pushed, Not pushed, Locally deleted).
-func (c *Component) ListURLs(ctx context.Context) ([]protocol.URL, error) {
-	cfg, err := c.settings()
-	if err != nil {
-		return nil, err
-	}
-	byName := map[string]*protocol.URL{}
-	for _, u := range cfg.ComponentSettings.URL {
-		byName[u.Name] = &protocol.URL{Name: u.Name, Port: u.Port, Secure: u.Secure, Host: u.Host, State: "Not pushed"}
-	}
-	if cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project); err == nil {
-		remote, err := cl.ListURLs(ctx, ref(cfg))
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range remote {
-			u, local := byName[r.Name]
-			if !local {
-				u = &protocol.URL{Name: r.Name, State: "Locally deleted"}
-				byName[r.Name] = u
-			} else {
-				u.State = "Pushed"
-			}
-			u.Kind, u.Host, u.URL, u.Port, u.Secure = r.Kind, r.Host, r.URL, r.Port, r.Secure
-		}
-	}
-	out := make([]protocol.URL, 0, len(byName))
-	for _, u := range byName {
-		out = append(out, *u)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-// DeleteURL removes a URL from the settings and, when pushed, from the
-// cluster.
-func (c *Component) DeleteURL(ctx context.Context, name string) error {
-	cfg, err := c.settings()
-	if err != nil {
-		return err
-	}
-	if err := cfg.RemoveURL(name); err != nil {
-		if !errors.Is(err, config.ErrURLNotFound) {
-			return err
-		}
-		// Not in the settings: it may still be on the cluster.
-	} else if err := config.Save(c.root, cfg); err != nil {
-		return err
-	}
-	cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project)
-	if err != nil {
-		return nil
-	}
-	if _, pushed, err := onCluster(ctx, cl, cfg); err == nil && pushed {
-		return c.applySettings(ctx, cl, cfg) // prunes the URL's object
-	}
-	return nil
-}
-
-// AddStorage adds a PVC mount to the settings (applied on the next push).
-func (c *Component) AddStorage(name, mountPath, size string) error {
-	cfg, err := c.settings()
-	if err != nil {
-		return err
-	}
-	if err := cfg.AddStorage(config.ComponentStorageSettings{Name: name, Path: mountPath, Size: size}); err != nil {
-		return invalid("name", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	return config.Save(c.root, cfg)
-}
-
-// RemoveStorage removes a PVC mount from the settings (applied on the next
-// push, which deletes the PVC).
-func (c *Component) RemoveStorage(name string) error {
-	cfg, err := c.settings()
-	if err != nil {
-		return err
-	}
-	if err := cfg.RemoveStorage(name); err != nil {
-		return &Error{Code: protocol.CodeNotFound, Reason: "NotFound", Message: err.Error(), Suggestion: "odod storage list shows the component's storage", Err: err}
-	}
-	return config.Save(c.root, cfg)
-}
-
-// ListStorage lists the settings' storage and what is on the cluster.
-func (c *Component) ListStorage(ctx context.Context) ([]protocol.Storage, error) {
-	cfg, err := c.settings()
-	if err != nil {
-		return nil, err
-	}
-	byName := map[string]*protocol.Storage{}
-	for _, s := range cfg.ComponentSettings.Storage {
-		byName[s.Name] = &protocol.Storage{Name: s.Name, Path: s.Path, Size: s.Size, State: "Not pushed"}
-	}
-	if cl, err := c.opts.Connect(ctx, cfg.ComponentSettings.Project); err == nil {
-		remote, err := cl.ListStorage(ctx, ref(cfg))
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range remote {
-			s, local := byName[r.Name]
-			if !local {
-				s = &protocol.Storage{Name: r.Name, Path: r.Path, Size: r.Size, State: "Locally deleted"}
-				byName[r.Name] = s
-				continue
-			}
-			s.State = "Pushed"
-		}
-	}
-	out := make([]protocol.Storage, 0, len(byName))
-	for _, s := range byName {
-		out = append(out, *s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
 }
 
 // PortForward forwards 127.0.0.1:localPort (0: any) to remotePort of the
@@ -274,7 +76,7 @@ func (c *Component) PortForward(ctx context.Context, localPort, remotePort int) 
 }
 
 // openForward finds the running pod and forwards to it.
-func (c *Component) openForward(ctx context.Context, cl Cluster, cfg *config.LocalConfig, localPort, remotePort int) (*cluster.PortForward, string, error) {
+func (c *Component) openForward(ctx context.Context, cl PortForwarder, cfg *config.LocalConfig, localPort, remotePort int) (*cluster.PortForward, string, error) {
 	st, err := cl.PodStatus(ctx, ref(cfg))
 	if err != nil {
 		return nil, "", err
@@ -294,7 +96,7 @@ func (c *Component) openForward(ctx context.Context, cl Cluster, cfg *config.Loc
 const forwardRetry = 500 * time.Millisecond
 
 // keepForwarding reopens pf's tunnel whenever it ends, until ctx ends.
-func (c *Component) keepForwarding(ctx context.Context, cl Cluster, cfg *config.LocalConfig, pf *cluster.PortForward, remotePort int) {
+func (c *Component) keepForwarding(ctx context.Context, cl PortForwarder, cfg *config.LocalConfig, pf *cluster.PortForward, remotePort int) {
 	local := pf.LocalPort
 	for {
 		select {

@@ -124,6 +124,32 @@ func onComponent[P any](s *Server, req *jsonrpc2.Request, workspace func(P) stri
 	return res, wrapEngine(err)
 }
 
+// onSettings is onComponent for the methods that need only the
+// workspace's settings (URLs, storage): no component, no index.
+func onSettings[P any](s *Server, req *jsonrpc2.Request, workspace func(P) string, fn func(*component.Settings, P) (any, error)) (any, error) {
+	p, err := params[P](req)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := s.sessionFor(workspace(p))
+	if err != nil {
+		return nil, err
+	}
+	res, err := fn(s.settingsOf(sess), p)
+	return res, wrapEngine(err)
+}
+
+// settingsOf makes the settings of a workspace.
+func (s *Server) settingsOf(sess *session) *component.Settings {
+	s.mu.Lock()
+	initImage := s.initImage
+	s.mu.Unlock()
+	return component.NewSettings(component.SettingsOptions{
+		Root: sess.root, Connect: s.clusters.connect, InitImage: initImage, Version: s.opts.Version,
+		Logger: s.log.With(zap.String("workspaceId", sess.id)),
+	})
+}
+
 func workspaceOf(p protocol.WorkspaceParams) string { return p.WorkspaceID }
 func nameWorkspace(p protocol.NameParams) string    { return p.WorkspaceID }
 
@@ -186,8 +212,8 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 		}
 		err = s.stopLogs(p.SubscriptionID)
 	case protocol.MethodURLCreate:
-		result, err = onComponent(s, req, func(p protocol.URLCreateParams) string { return p.WorkspaceID },
-			func(c *component.Component, p protocol.URLCreateParams) (any, error) {
+		result, err = onSettings(s, req, func(p protocol.URLCreateParams) string { return p.WorkspaceID },
+			func(c *component.Settings, p protocol.URLCreateParams) (any, error) {
 				if p.Name == "" || p.Port <= 0 {
 					return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports).")
 				}
@@ -195,26 +221,26 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 				return protocol.URLCreateResult{URL: u}, err
 			})
 	case protocol.MethodURLList:
-		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, _ protocol.WorkspaceParams) (any, error) {
+		result, err = onSettings(s, req, workspaceOf, func(c *component.Settings, _ protocol.WorkspaceParams) (any, error) {
 			urls, err := c.ListURLs(ctx)
 			return protocol.URLListResult{URLs: urls}, err
 		})
 	case protocol.MethodURLDelete:
-		result, err = onComponent(s, req, nameWorkspace, func(c *component.Component, p protocol.NameParams) (any, error) {
+		result, err = onSettings(s, req, nameWorkspace, func(c *component.Settings, p protocol.NameParams) (any, error) {
 			return nil, c.DeleteURL(ctx, p.Name)
 		})
 	case protocol.MethodStorageAdd:
-		result, err = onComponent(s, req, func(p protocol.StorageAddParams) string { return p.WorkspaceID },
-			func(c *component.Component, p protocol.StorageAddParams) (any, error) {
+		result, err = onSettings(s, req, func(p protocol.StorageAddParams) string { return p.WorkspaceID },
+			func(c *component.Settings, p protocol.StorageAddParams) (any, error) {
 				return nil, c.AddStorage(p.Name, p.Path, p.Size)
 			})
 	case protocol.MethodStorageList:
-		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, _ protocol.WorkspaceParams) (any, error) {
+		result, err = onSettings(s, req, workspaceOf, func(c *component.Settings, _ protocol.WorkspaceParams) (any, error) {
 			st, err := c.ListStorage(ctx)
 			return protocol.StorageListResult{Storage: st}, err
 		})
 	case protocol.MethodStorageRemove:
-		result, err = onComponent(s, req, nameWorkspace, func(c *component.Component, p protocol.NameParams) (any, error) {
+		result, err = onSettings(s, req, nameWorkspace, func(c *component.Settings, p protocol.NameParams) (any, error) {
 			return nil, c.RemoveStorage(p.Name)
 		})
 	case protocol.MethodPortForward:

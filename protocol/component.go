@@ -266,10 +266,22 @@ type URL struct {
 	Host string `json:"host,omitempty"`
 	// URL is scheme://host once the cluster knows the host.
 	URL string `json:"url,omitempty"`
-	// State is "Pushed" (on the cluster) or "Not pushed" (in the
-	// settings only, applied on the next push) or "Locally deleted".
-	State string `json:"state"`
+	State SettingState `json:"state"`
 }
+
+// SettingState says where a URL or a storage is, as odo's lists said.
+type SettingState string
+
+// The states of a URL or a storage.
+const (
+	// SettingPushed is in the settings and on the cluster.
+	SettingPushed SettingState = "Pushed"
+	// SettingNotPushed is in the settings only: the next push applies it.
+	SettingNotPushed SettingState = "Not pushed"
+	// SettingLocallyDeleted is on the cluster only: removed from the
+	// settings, the next push deletes it.
+	SettingLocallyDeleted SettingState = "Locally deleted"
+)
 
 // URLCreateResult answers odod/url/create.
 type URLCreateResult struct {
@@ -302,8 +314,7 @@ type Storage struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
 	Size string `json:"size"`
-	// State is "Pushed" or "Not pushed" or "Locally deleted".
-	State string `json:"state"`
+	State SettingState `json:"state"`
 }
 
 // StorageListResult answers odod/storage/list.

@@ -48,6 +48,46 @@ type terminalComponent struct {
 	log  *zap.Logger
 }
 
+// root is the workspace's directory, absolute.
+func (f *componentFlags) root() (string, error) {
+	root, err := filepath.Abs(f.dir)
+	if err != nil {
+		return "", fmt.Errorf("--context %s: %w", f.dir, err)
+	}
+	return root, nil
+}
+
+func (f *componentFlags) initImageRef() string {
+	if f.initImage != "" {
+		return f.initImage
+	}
+	return initimage.DefaultRef()
+}
+
+func (f *componentFlags) connector() component.Connector {
+	return func(ctx context.Context, ns string) (component.Cluster, error) { return f.cluster.connect(ctx, ns) }
+}
+
+// settings makes the workspace's settings, for the commands that read or
+// edit only .odo/config.yaml and the cluster: no index, no walk of the
+// workspace.
+func (f *componentFlags) settings(streams stdio) (*component.Settings, *zap.Logger, error) {
+	if err := f.out.validate(); err != nil {
+		return nil, nil, err
+	}
+	log, _, err := f.logs.build(streams)
+	if err != nil {
+		return nil, nil, err
+	}
+	root, err := f.root()
+	if err != nil {
+		return nil, nil, err
+	}
+	return component.NewSettings(component.SettingsOptions{
+		Root: root, Connect: f.connector(), InitImage: f.initImageRef(), Version: version.String(), Logger: log,
+	}), log, nil
+}
+
 // open indexes the workspace (against its persisted index: what the last
 // push confirmed) and makes its component; watch keeps the watcher on.
 func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, hooks component.Hooks, onBatch func(indexer.Batch)) (*terminalComponent, error) {
@@ -58,9 +98,9 @@ func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, ho
 	if err != nil {
 		return nil, err
 	}
-	root, err := filepath.Abs(f.dir)
+	root, err := f.root()
 	if err != nil {
-		return nil, fmt.Errorf("--context %s: %w", f.dir, err)
+		return nil, err
 	}
 	idx, err := indexer.Open(ctx, root, indexer.Options{
 		Logger:    log,
@@ -71,14 +111,10 @@ func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, ho
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", root, err)
 	}
-	image := f.initImage
-	if image == "" {
-		image = initimage.DefaultRef()
-	}
 	comp := component.New(component.Options{
 		Index:     idx,
-		Connect:   func(ctx context.Context, ns string) (component.Cluster, error) { return f.cluster.connect(ctx, ns) },
-		InitImage: image,
+		Connect:   f.connector(),
+		InitImage: f.initImageRef(),
 		Version:   version.String(),
 		Logger:    log,
 		Hooks:     hooks,

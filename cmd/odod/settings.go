@@ -11,17 +11,17 @@ import (
 	"github.com/odod-dev/odod/protocol"
 )
 
-// settingsCommand runs fn on the workspace's component and closes it.
-func settingsCommand(streams stdio, f *componentFlags, fn func(cmd *cobra.Command, args []string, comp *component.Component) error) func(*cobra.Command, []string) error {
+// settingsCommand runs fn on the workspace's settings: the URL and
+// storage commands read and write .odo/config.yaml (and ask the cluster),
+// they do not index the workspace.
+func settingsCommand(streams stdio, f *componentFlags, fn func(cmd *cobra.Command, args []string, settings *component.Settings) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		tc, err := f.open(cmd.Context(), streams, false, component.Hooks{}, nil)
+		settings, log, err := f.settings(streams)
 		if err != nil {
 			return err
 		}
-		err = fn(cmd, args, tc.comp)
-		if cerr := tc.close(); err == nil && cerr != nil {
-			err = cerr
-		}
+		err = fn(cmd, args, settings)
+		_ = log.Sync()
 		return cliError(err)
 	}
 }
@@ -37,8 +37,8 @@ func newURLCommand(streams stdio) *cobra.Command {
 		Use:   "create NAME --port PORT",
 		Short: "Add a URL; created at once when the component is pushed, else at the next push",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &create, func(cmd *cobra.Command, args []string, comp *component.Component) error {
-			u, err := comp.CreateURL(cmd.Context(), config.ConfigURL{Name: args[0], Port: port, Secure: secure, Host: host})
+		RunE: settingsCommand(streams, &create, func(cmd *cobra.Command, args []string, settings *component.Settings) error {
+			u, err := settings.CreateURL(cmd.Context(), config.ConfigURL{Name: args[0], Port: port, Secure: secure, Host: host})
 			if err != nil {
 				return err
 			}
@@ -59,8 +59,8 @@ func newURLCommand(streams stdio) *cobra.Command {
 		Use:   "list",
 		Short: "List the URLs",
 		Args:  cobra.NoArgs,
-		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *component.Component) error {
-			urls, err := comp.ListURLs(cmd.Context())
+		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, settings *component.Settings) error {
+			urls, err := settings.ListURLs(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -82,8 +82,8 @@ func newURLCommand(streams stdio) *cobra.Command {
 		Use:   "delete NAME",
 		Short: "Remove a URL",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &del, func(cmd *cobra.Command, args []string, comp *component.Component) error {
-			return comp.DeleteURL(cmd.Context(), args[0])
+		RunE: settingsCommand(streams, &del, func(cmd *cobra.Command, args []string, settings *component.Settings) error {
+			return settings.DeleteURL(cmd.Context(), args[0])
 		}),
 	}
 	del.register(deleteCmd)
@@ -100,8 +100,8 @@ func newStorageCommand(streams stdio) *cobra.Command {
 		Use:   "add NAME --path PATH --size SIZE",
 		Short: "Add a PVC mounted at PATH",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &add, func(cmd *cobra.Command, args []string, comp *component.Component) error {
-			if err := comp.AddStorage(args[0], path, size); err != nil {
+		RunE: settingsCommand(streams, &add, func(cmd *cobra.Command, args []string, settings *component.Settings) error {
+			if err := settings.AddStorage(args[0], path, size); err != nil {
 				return err
 			}
 			fmt.Fprintf(streams.out, "Storage %s (%s at %s) added; run odod push to create it\n", args[0], size, path)
@@ -117,8 +117,8 @@ func newStorageCommand(streams stdio) *cobra.Command {
 		Use:   "list",
 		Short: "List the storage",
 		Args:  cobra.NoArgs,
-		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, comp *component.Component) error {
-			st, err := comp.ListStorage(cmd.Context())
+		RunE: settingsCommand(streams, &list, func(cmd *cobra.Command, _ []string, settings *component.Settings) error {
+			st, err := settings.ListStorage(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -140,8 +140,8 @@ func newStorageCommand(streams stdio) *cobra.Command {
 		Use:   "remove NAME",
 		Short: "Remove a PVC mount (the next push deletes the PVC)",
 		Args:  cobra.ExactArgs(1),
-		RunE: settingsCommand(streams, &remove, func(cmd *cobra.Command, args []string, comp *component.Component) error {
-			return comp.RemoveStorage(args[0])
+		RunE: settingsCommand(streams, &remove, func(cmd *cobra.Command, args []string, settings *component.Settings) error {
+			return settings.RemoveStorage(args[0])
 		}),
 	}
 	remove.register(removeCmd)
