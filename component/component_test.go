@@ -16,9 +16,7 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
-	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/container/agentserver"
 	"github.com/odod-dev/odod/indexer"
@@ -26,101 +24,6 @@ import (
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
 )
-
-// fakeCluster is a cluster whose pod is a directory of this machine: exec
-// of the agent serves that directory in-process, other commands run here.
-type fakeCluster struct {
-	mu       sync.Mutex
-	podUID   string
-	ctrID    string
-	applied  int
-	changed  bool
-	execs    [][]string
-	deleted  bool
-	podState cluster.PodStatus
-}
-
-func (f *fakeCluster) Namespace() string          { return "ns" }
-func (f *fakeCluster) Platform() cluster.Platform { return cluster.Platform{} }
-func (f *fakeCluster) Catalog(context.Context) ([]cluster.CatalogEntry, error) {
-	return cluster.BuiltinCatalog(), nil
-}
-func (f *fakeCluster) ResolveType(_ context.Context, typ string) (cluster.Builder, error) {
-	if typ != "nodejs" {
-		return cluster.Builder{}, &cluster.Error{Kind: cluster.KindNotFound, Message: "no type " + typ}
-	}
-	return cluster.Builder{Type: typ, Name: "nodejs", Tag: "latest", Image: "127.0.0.1:5000/odod/nodejs-builder:latest"}, nil
-}
-func (f *fakeCluster) InspectImage(context.Context, string) (cluster.ImageInfo, error) {
-	return cluster.ImageInfo{
-		Labels:     map[string]string{"io.openshift.s2i.scripts-url": "image:///usr/libexec/s2i", "io.openshift.s2i.destination": "/tmp", "name": "odod/nodejs-builder"},
-		WorkingDir: "/opt/app-root/src",
-	}, nil
-}
-func (f *fakeCluster) Apply(_ context.Context, objs cluster.Objects, _ cluster.ApplyOptions) (cluster.ApplyResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.applied++
-	if objs.Deployment == nil {
-		return cluster.ApplyResult{}, errors.New("no deployment desired")
-	}
-	res := cluster.ApplyResult{Workload: cluster.ObjectRef{Kind: "Deployment", Name: objs.Deployment.Name}}
-	if f.applied == 1 || f.changed {
-		res.Created = []cluster.ObjectRef{res.Workload}
-	} else {
-		res.Unchanged = []cluster.ObjectRef{res.Workload}
-	}
-	return res, nil
-}
-func (f *fakeCluster) WaitForPod(_ context.Context, r cluster.ComponentRef, opts cluster.WaitOptions) (cluster.Pod, error) {
-	f.mu.Lock()
-	uid, ctr := f.podUID, f.ctrID
-	f.mu.Unlock()
-	if opts.OnState != nil {
-		opts.OnState(cluster.PodStatus{State: cluster.StateStarting, Reason: "ContainerCreating"})
-	}
-	return cluster.Pod{Name: "pod-" + uid, UID: types.UID(uid), Container: r.ObjectName(), ContainerID: ctr}, nil
-}
-func (f *fakeCluster) PodStatus(context.Context, cluster.ComponentRef) (cluster.PodStatus, error) {
-	return f.podState, nil
-}
-func (f *fakeCluster) FollowLogs(ctx context.Context, _ cluster.ComponentRef, _ cluster.LogOptions, emit func(cluster.LogLine)) error {
-	emit(cluster.LogLine{Pod: "p", Text: "listening on 8080"})
-	<-ctx.Done()
-	return ctx.Err()
-}
-func (f *fakeCluster) PortForward(context.Context, string, int, int) (*cluster.PortForward, error) {
-	return nil, errors.New("no port-forward in the fake")
-}
-func (f *fakeCluster) Describe(_ context.Context, r cluster.ComponentRef) (cluster.Description, error) {
-	d := cluster.Description{Name: r.Name, App: r.App, Namespace: "ns"}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.applied > 0 && !f.deleted {
-		d.Workload = &cluster.ObjectRef{Kind: "Deployment", Name: r.ObjectName()}
-		d.Objects = []cluster.ObjectRef{*d.Workload}
-		d.Pod = cluster.PodStatus{State: cluster.StateRunning, Pod: "pod-" + f.podUID}
-	}
-	return d, nil
-}
-func (f *fakeCluster) ListURLs(context.Context, cluster.ComponentRef) ([]cluster.URL, error) {
-	return nil, nil
-}
-func (f *fakeCluster) ListStorage(context.Context, cluster.ComponentRef) ([]cluster.Storage, error) {
-	return nil, nil
-}
-func (f *fakeCluster) Delete(_ context.Context, r cluster.ComponentRef, _ cluster.DeleteOptions) ([]cluster.ObjectRef, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.deleted = true
-	return []cluster.ObjectRef{{Kind: "Deployment", Name: r.ObjectName()}}, nil
-}
-func (f *fakeCluster) Exec(ctx context.Context, pod, container string, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	f.mu.Lock()
-	f.execs = append(f.execs, argv)
-	f.mu.Unlock()
-	return errors.New("exec is done by the test's dialer")
-}
 
 // podDirs maps the container's paths to directories of this machine.
 type pod struct {
@@ -444,7 +347,7 @@ func TestRestartedContainerIsResynced(t *testing.T) {
 func TestDryRunTouchesNothing(t *testing.T) {
 	h := newHarness(t, map[string]string{"a.js": "aaa", "d/b.js": "b"})
 	connected := false
-	h.c.opts.Connect = func(context.Context, string) (Cluster, error) { connected = true; return h.cl, nil }
+	h.c.connect = func(context.Context, string) (Cluster, error) { connected = true; return h.cl, nil }
 	res, err := h.c.Push(context.Background(), PushOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
