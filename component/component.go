@@ -60,6 +60,8 @@ type Options struct {
 // Component is one workspace's component. Its methods are safe for
 // concurrent use; pushes run one at a time, in arrival order.
 type Component struct {
+	// Settings are the component's settings, URLs and storage; the push
+	// makes its objects from them.
 	*Settings
 	opts Options
 
