@@ -17,11 +17,17 @@ import (
 // FollowLogs streams the app container's output (go-init, supervisord,
 // the run script) to the Log hook until ctx ends, across pod restarts.
 func (c *Component) FollowLogs(ctx context.Context, subscriptionID string, tail int64) error {
-	cfg, cl, err := c.connected(ctx)
+	return c.FollowLogsTo(ctx, subscriptionID, tail, c.opts.Hooks.Log)
+}
+
+// FollowLogsTo streams the app container's output to emit until ctx
+// ends, across pod restarts; it needs only the settings.
+func (s *Settings) FollowLogsTo(ctx context.Context, subscriptionID string, tail int64, emit func(protocol.LogParams)) error {
+	cfg, cl, err := s.connected(ctx)
 	if err != nil {
 		return err
 	}
-	return followLogs(ctx, cl, cfg, tail, subscriptionID, c.opts.Hooks.Log)
+	return followLogs(ctx, cl, cfg, tail, subscriptionID, emit)
 }
 
 // followLogs streams the app container's output to emit.
@@ -155,9 +161,23 @@ func (c *Component) forwardedPorts() []protocol.PortForwardResult {
 }
 
 // Describe reports the component: settings, objects, pod, URLs, storage,
-// forwards and the last push.
+// forwards and the last push. While the pod runs, the state is the one
+// this component knows (Syncing, Building...).
 func (c *Component) Describe(ctx context.Context) (protocol.DescribeResult, error) {
-	cfg, cl, err := c.connected(ctx)
+	out, err := c.Settings.Describe(ctx)
+	if out.State == protocol.StateRunning {
+		if st := c.State(); st != protocol.StateAbsent && st != protocol.StateStarting {
+			out.State = st
+		}
+	}
+	out.ForwardedPorts, out.LastPush = c.forwardedPorts(), c.LastPush()
+	return out, err
+}
+
+// Describe reports the component as the settings and the cluster show it:
+// settings, objects, pod, URLs and storage.
+func (s *Settings) Describe(ctx context.Context) (protocol.DescribeResult, error) {
+	cfg, cl, err := s.connected(ctx)
 	if err != nil {
 		return protocol.DescribeResult{}, err
 	}
@@ -168,7 +188,7 @@ func (c *Component) Describe(ctx context.Context) (protocol.DescribeResult, erro
 	out := protocol.DescribeResult{
 		Name: cfg.ComponentSettings.Name, App: cfg.ComponentSettings.App(), Type: cfg.ComponentSettings.Type,
 		Namespace: d.Namespace, Pod: d.Pod.Pod, Reason: d.Pod.Reason,
-		Objects: []protocol.ObjectRef{}, ForwardedPorts: c.forwardedPorts(), LastPush: c.LastPush(),
+		Objects: []protocol.ObjectRef{}, ForwardedPorts: []protocol.PortForwardResult{},
 	}
 	for _, o := range d.Objects {
 		out.Objects = append(out.Objects, protocol.ObjectRef{Kind: o.Kind, Name: o.Name})
@@ -177,19 +197,16 @@ func (c *Component) Describe(ctx context.Context) (protocol.DescribeResult, erro
 	case d.Workload == nil:
 		out.State = protocol.StateAbsent
 	case d.Pod.State == cluster.StateRunning:
-		out.State = c.State()
-		if out.State == protocol.StateAbsent || out.State == protocol.StateStarting {
-			out.State = protocol.StateRunning
-		}
+		out.State = protocol.StateRunning
 	case d.Pod.State == cluster.StateError:
 		out.State = protocol.StateError
 	default:
 		out.State = protocol.StateStarting
 	}
-	if out.URLs, err = c.ListURLs(ctx); err != nil {
+	if out.URLs, err = s.ListURLs(ctx); err != nil {
 		return out, err
 	}
-	if out.Storage, err = c.ListStorage(ctx); err != nil {
+	if out.Storage, err = s.ListStorage(ctx); err != nil {
 		return out, err
 	}
 	return out, nil

@@ -265,7 +265,7 @@ type URL struct {
 	Kind string `json:"kind,omitempty"`
 	Host string `json:"host,omitempty"`
 	// URL is scheme://host once the cluster knows the host.
-	URL string `json:"url,omitempty"`
+	URL   string       `json:"url,omitempty"`
 	State SettingState `json:"state"`
 }
 
@@ -311,9 +311,9 @@ type StorageAddParams struct {
 
 // Storage is one storage of the component.
 type Storage struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
-	Size string `json:"size"`
+	Name  string       `json:"name"`
+	Path  string       `json:"path"`
+	Size  string       `json:"size"`
 	State SettingState `json:"state"`
 }
 

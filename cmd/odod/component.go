@@ -364,12 +364,11 @@ func newLogsCommand(streams stdio) *cobra.Command {
 		Short: "Print the application's output (go-init, supervisord and run)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			hooks := component.Hooks{Log: func(p protocol.LogParams) { fmt.Fprintln(streams.out, p.Text) }}
-			tc, err := f.open(cmd.Context(), streams, false, hooks, nil)
+			settings, log, err := f.settings(streams)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = tc.close() }()
+			defer func() { _ = log.Sync() }()
 			ctx := cmd.Context()
 			if !follow {
 				// Without -f: what is there now, then stop.
@@ -377,7 +376,7 @@ func newLogsCommand(streams stdio) *cobra.Command {
 				ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
 				defer cancel()
 			}
-			err = tc.comp.FollowLogs(ctx, "terminal", tail)
+			err = settings.FollowLogsTo(ctx, "terminal", tail, func(p protocol.LogParams) { fmt.Fprintln(streams.out, p.Text) })
 			if err != nil && ctx.Err() == nil {
 				return cliError(err)
 			}
@@ -397,12 +396,12 @@ func newDescribeCommand(streams stdio) *cobra.Command {
 		Short: "Describe the component: its objects, pod, URLs and storage",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tc, err := f.open(cmd.Context(), streams, false, component.Hooks{}, nil)
+			settings, log, err := f.settings(streams)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = tc.close() }()
-			d, err := tc.comp.Describe(cmd.Context())
+			defer func() { _ = log.Sync() }()
+			d, err := settings.Describe(cmd.Context())
 			if err != nil {
 				return cliError(err)
 			}
