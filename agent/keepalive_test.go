@@ -1,0 +1,172 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// keepaliveAgent runs Serve in-process and connects a client with a fast
+// keepalive.
+func keepaliveAgent(t *testing.T, period, timeout time.Duration) *Client {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "src")
+	toAgentR, toAgentW := io.Pipe()
+	toClientR, toClientW := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		err := Serve(ctx, toAgentR, toClientW, ServerOptions{Root: root, Version: "test-agent"})
+		_ = toClientW.CloseWithError(io.EOF)
+		served <- err
+	}()
+	c, err := NewClient(context.Background(), pipeConn{r: toClientR, w: toAgentW},
+		ClientOptions{Name: "test", Keepalive: period, KeepaliveTimeout: timeout})
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = c.Close()
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not end within 10 s of the client closing")
+		}
+	})
+	return c
+}
+
+func TestKeepaliveKeepsAQuietHealthyStream(t *testing.T) {
+	c := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
+	// Silent for ten keepalive timeouts: only the pings' answers cross.
+	var out bytes.Buffer
+	code, err := c.Run(context.Background(), []string{"sh", "-c", "sleep 1; echo done"}, nil, &out, nil)
+	if err != nil || code != 0 || out.String() != "done\n" {
+		t.Fatalf("Run: code %d err %v output %q", code, err, out.String())
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("the stream was given up: %v", err)
+	}
+}
+
+// stallingWriter blocks its first write for a while: a caller that reads a
+// command's output slowly.
+type stallingWriter struct {
+	stall   time.Duration
+	stalled bool
+	buf     bytes.Buffer
+}
+
+func (w *stallingWriter) Write(p []byte) (int, error) {
+	if !w.stalled {
+		w.stalled = true
+		time.Sleep(w.stall)
+	}
+	return w.buf.Write(p)
+}
+
+func TestKeepaliveForgivesASlowCaller(t *testing.T) {
+	c := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
+	// The caller takes five timeouts over the first chunk while the agent
+	// has more to send: the stream waits for us, it is not dead.
+	out := &stallingWriter{stall: 500 * time.Millisecond}
+	// More output than the client buffers for a caller (64 frames).
+	code, err := c.Run(context.Background(), []string{"head", "-c", "8000000", "/dev/zero"}, nil, out, nil)
+	if err != nil || code != 0 {
+		t.Fatalf("Run: code %d err %v", code, err)
+	}
+	if n := out.buf.Len(); n != 8000000 {
+		t.Fatalf("got %d bytes, want 8000000", n)
+	}
+}
+
+// silentConn is an agent that shakes hands and then neither reads nor
+// answers: a half-open connection.
+type silentConn struct {
+	toClient *io.PipeReader
+	fromUs   *io.PipeWriter
+	closed   chan struct{}
+}
+
+func newSilentConn(t *testing.T) *silentConn {
+	t.Helper()
+	toClientR, toClientW := io.Pipe()
+	fromUsR, fromUsW := io.Pipe()
+	s := &silentConn{toClient: toClientR, fromUs: fromUsW, closed: make(chan struct{})}
+	go func() {
+		f, err := ReadFrame(fromUsR)
+		if err != nil || f.Type != FrameHello {
+			_ = toClientW.CloseWithError(errors.New("no hello"))
+			return
+		}
+		reply, _ := AppendFrame(nil, FrameHelloReply, f.ID, mustJSON(helloReply{Magic: helloMagic, Protocol: MaxProtocol, AgentVersion: "silent", Root: "/tmp/src"}))
+		_, _ = toClientW.Write(reply)
+		// From now on nothing is read or written until the client closes.
+		<-s.closed
+		_ = toClientW.CloseWithError(io.ErrClosedPipe)
+		_ = fromUsR.CloseWithError(io.ErrClosedPipe)
+	}()
+	return s
+}
+
+func (s *silentConn) Read(p []byte) (int, error)  { return s.toClient.Read(p) }
+func (s *silentConn) Write(p []byte) (int, error) { return s.fromUs.Write(p) }
+func (s *silentConn) Close() error {
+	select {
+	case <-s.closed:
+	default:
+		close(s.closed)
+	}
+	return nil
+}
+
+func TestKeepaliveGivesUpAHalfOpenStream(t *testing.T) {
+	conn := newSilentConn(t)
+	c, err := NewClient(context.Background(), conn, ClientOptions{Name: "test", Keepalive: 20 * time.Millisecond, KeepaliveTimeout: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+
+	// A call waiting on its context alone would hang for a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	_, err = c.List(ctx, ".")
+	if err == nil || !strings.Contains(err.Error(), "nothing came through it") {
+		t.Fatalf("List on a half-open stream: %v, want the keepalive's error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the keepalive took %v to give up, want about 150 ms", d)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed after the keepalive gave up")
+	}
+	if err := c.Ping(ctx); err == nil || !strings.Contains(err.Error(), "nothing came through it") {
+		t.Fatalf("a later call: %v, want the keepalive's error", err)
+	}
+}
+
+func TestNoKeepaliveByDefault(t *testing.T) {
+	conn := newSilentConn(t)
+	c, err := NewClient(context.Background(), conn, ClientOptions{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	time.Sleep(200 * time.Millisecond)
+	if err := c.Err(); err != nil {
+		t.Fatalf("without Keepalive the stream was given up: %v", err)
+	}
+}
