@@ -43,9 +43,9 @@ type Client struct {
 	info     AgentInfo
 	readDone chan struct{}
 
-	// lastActive is when the stream last carried something (a frame read,
-	// a write completed), in UnixNano: what the keepalive watches.
-	lastActive atomic.Int64
+	// lastRead and lastWrite are when a frame last arrived and a write to
+	// the stream last completed, in UnixNano: what the keepalive watches.
+	lastRead, lastWrite atomic.Int64
 	// delivering is set while the read loop waits for a caller to take a
 	// frame: a slow caller, not a dead stream.
 	delivering atomic.Bool
@@ -89,7 +89,9 @@ func NewClient(ctx context.Context, rw io.ReadWriteCloser, opts ClientOptions) (
 		readDone: make(chan struct{}), calls: map[uint32]*call{}, nextID: 1,
 	}
 	c.w = newFrameWriter(activityWriter{w: rw, c: c})
-	c.touch()
+	now := time.Now().UnixNano()
+	c.lastRead.Store(now)
+	c.lastWrite.Store(now)
 	type result struct {
 		info AgentInfo
 		err  error
@@ -131,22 +133,23 @@ type activityWriter struct {
 func (a activityWriter) Write(p []byte) (int, error) {
 	n, err := a.w.Write(p)
 	if n > 0 {
-		a.c.touch()
+		a.c.lastWrite.Store(time.Now().UnixNano())
 	}
 	return n, err
 }
 
-func (c *Client) touch() { c.lastActive.Store(time.Now().UnixNano()) }
+func since(t *atomic.Int64) time.Duration { return time.Since(time.Unix(0, t.Load())) }
 
-func (c *Client) quietFor() time.Duration {
-	return time.Since(time.Unix(0, c.lastActive.Load()))
-}
-
-// keepalive pings the agent whenever the stream has been quiet for a
-// period, and gives the stream up when it has carried nothing for timeout.
-// Any frame counts as an answer: a long upload or a build's output keeps
-// the stream alive without pings queueing behind it. It ends with the
-// stream.
+// keepalive pings the agent whenever nothing was written or nothing was
+// read for a period, and gives the stream up when it has carried nothing
+// either way for timeout. Any frame counts as an answer, and a completed
+// write as progress: a long upload or a build's output keeps the stream
+// alive without pings queueing behind it. Writing at least once a period
+// matters for itself too: client-go's WebSocket executor half-closes stdin
+// (what ends the agent) with a write that reuses the deadline of the last
+// stdin write, 60 s after it, so after a minute-long build with nothing
+// sent that close failed at once and took the whole connection down (see
+// TestIntegrationAgentStreamOutlivesALongCommand). It ends with the stream.
 func (c *Client) keepalive(period, timeout time.Duration) {
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
@@ -160,12 +163,13 @@ func (c *Client) keepalive(period, timeout time.Duration) {
 		if c.delivering.Load() {
 			continue // the stream waits for us, not the other way round
 		}
-		quiet := c.quietFor()
+		quiet := min(since(&c.lastRead), since(&c.lastWrite))
 		if quiet >= timeout {
 			c.giveUp(fmt.Errorf("agent stream broken: nothing came through it for %s (the connection to the cluster is gone or stalled); the next push reconnects", quiet.Round(time.Second)))
 			return
 		}
-		if quiet >= period && pinging.CompareAndSwap(false, true) {
+		idle := max(since(&c.lastRead), since(&c.lastWrite))
+		if idle >= period && pinging.CompareAndSwap(false, true) {
 			// The ping's write may block on a stalled stream; giveUp
 			// closes the stream, which ends it.
 			go func() {
@@ -246,7 +250,7 @@ func (c *Client) readLoop() {
 			c.fail(streamEnded(err))
 			return
 		}
-		c.touch()
+		c.lastRead.Store(time.Now().UnixNano())
 		c.mu.Lock()
 		cl := c.calls[f.ID]
 		if cl != nil && isTerminal(f.Type) {
@@ -262,7 +266,7 @@ func (c *Client) readLoop() {
 		case <-cl.abandoned:
 		}
 		c.delivering.Store(false)
-		c.touch()
+		c.lastRead.Store(time.Now().UnixNano())
 	}
 }
 

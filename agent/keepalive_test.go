@@ -7,13 +7,25 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
+// writeCounter counts the client's writes to the stream.
+type writeCounter struct {
+	pipeConn
+	writes atomic.Int64
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.pipeConn.Write(p)
+}
+
 // keepaliveAgent runs Serve in-process and connects a client with a fast
 // keepalive.
-func keepaliveAgent(t *testing.T, period, timeout time.Duration) *Client {
+func keepaliveAgent(t *testing.T, period, timeout time.Duration) (*Client, *writeCounter) {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "src")
 	toAgentR, toAgentW := io.Pipe()
@@ -25,7 +37,8 @@ func keepaliveAgent(t *testing.T, period, timeout time.Duration) *Client {
 		_ = toClientW.CloseWithError(io.EOF)
 		served <- err
 	}()
-	c, err := NewClient(context.Background(), pipeConn{r: toClientR, w: toAgentW},
+	conn := &writeCounter{pipeConn: pipeConn{r: toClientR, w: toAgentW}}
+	c, err := NewClient(context.Background(), conn,
 		ClientOptions{Name: "test", Keepalive: period, KeepaliveTimeout: timeout})
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
@@ -42,11 +55,11 @@ func keepaliveAgent(t *testing.T, period, timeout time.Duration) *Client {
 			t.Error("Serve did not end within 10 s of the client closing")
 		}
 	})
-	return c
+	return c, conn
 }
 
 func TestKeepaliveKeepsAQuietHealthyStream(t *testing.T) {
-	c := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
+	c, _ := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
 	// Silent for ten keepalive timeouts: only the pings' answers cross.
 	var out bytes.Buffer
 	code, err := c.Run(context.Background(), []string{"sh", "-c", "sleep 1; echo done"}, nil, &out, nil)
@@ -56,6 +69,31 @@ func TestKeepaliveKeepsAQuietHealthyStream(t *testing.T) {
 	if err := c.Err(); err != nil {
 		t.Fatalf("the stream was given up: %v", err)
 	}
+}
+
+func TestKeepaliveWritesWhileACommandOnlyPrints(t *testing.T) {
+	c, conn := keepaliveAgent(t, 50*time.Millisecond, time.Second)
+	// The agent talks all the time and the client has nothing to say: the
+	// keepalive still writes every period (client-go's WebSocket stdin
+	// close relies on a recent write; see keepalive).
+	before := conn.writes.Load()
+	var printed countingWriter
+	code, err := c.Run(context.Background(), []string{"timeout", "2", "sh", "-c", "while :; do echo tick; done"}, nil, &printed, nil)
+	if err != nil || code != 124 || printed.n.Load() < 1000 {
+		t.Fatalf("Run: code %d (want 124, timeout's) err %v, %d bytes of output", code, err, printed.n.Load())
+	}
+	// The Run request itself is one write; 2 s of output at 50 ms periods
+	// is 20 or more pings.
+	if n := conn.writes.Load() - before; n < 10 {
+		t.Fatalf("%d writes while the command printed for 2 s, want a ping every 50 ms", n)
+	}
+}
+
+type countingWriter struct{ n atomic.Int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n.Add(int64(len(p)))
+	return len(p), nil
 }
 
 // stallingWriter blocks its first write for a while: a caller that reads a
@@ -75,7 +113,7 @@ func (w *stallingWriter) Write(p []byte) (int, error) {
 }
 
 func TestKeepaliveForgivesASlowCaller(t *testing.T) {
-	c := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
+	c, _ := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
 	// The caller takes five timeouts over the first chunk while the agent
 	// has more to send: the stream waits for us, it is not dead.
 	out := &stallingWriter{stall: 500 * time.Millisecond}

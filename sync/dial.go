@@ -51,7 +51,7 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 	stderr := &lockedbuf.Buffer{Limit: 64 << 10}
 	exited := make(chan struct{})
 	var execErr error // set before exited is closed
-	var closing atomic.Bool
+	var closing, tornDown atomic.Bool
 	go func() {
 		err := exec.Exec(streamCtx, initimage.AgentCommand(root), stdinR, stdoutW, stderr)
 		if !closing.Load() {
@@ -80,6 +80,7 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 			select {
 			case <-exited:
 			case <-timer.C:
+				tornDown.Store(true)
 				cancel()
 			}
 		}()
@@ -88,6 +89,11 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 		closeStream()
 		<-exited
 		cancel()
+		if tornDown.Load() {
+			// Whatever the agent still had to say is of no interest now.
+			log.Debug("the agent's exec did not end when its stdin was closed; it was torn down", zap.Duration("after", closeWait), zap.Error(execErr))
+			return nil
+		}
 		if errors.Is(execErr, io.EOF) {
 			return nil
 		}

@@ -98,7 +98,8 @@ func TestCloseOfAHalfOpenAgentStreamIsBounded(t *testing.T) {
 		<-served
 		return ctx.Err()
 	})
-	tr, err := DialAgent(context.Background(), exec, filepath.Join(t.TempDir(), "src"), "test", nil)
+	core, seen := observer.New(zapcore.DebugLevel)
+	tr, err := DialAgent(context.Background(), exec, filepath.Join(t.TempDir(), "src"), "test", zap.New(core))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +107,23 @@ func TestCloseOfAHalfOpenAgentStreamIsBounded(t *testing.T) {
 	start := time.Now()
 	go func() { closed <- tr.Close() }()
 	select {
-	case <-closed:
+	case err := <-closed:
+		// odod tore down its own stream: not the caller's problem.
+		if err != nil {
+			t.Errorf("Close: %v, want nil", err)
+		}
 	case <-time.After(closeWait + 10*time.Second):
 		t.Fatalf("Close of a half-open stream still waiting after %v", time.Since(start))
 	}
 	if d := time.Since(start); d < closeWait-time.Second {
 		t.Fatalf("Close returned after %v, before its %v grace: the test's stream is not half-open", d, closeWait)
+	}
+	if n := seen.FilterMessageSnippet("torn down").Len(); n != 1 {
+		t.Errorf("want one debug line saying the exec was torn down, got %+v", seen.AllUntimed())
+	}
+	for _, e := range seen.AllUntimed() {
+		if e.Level > zapcore.DebugLevel {
+			t.Errorf("closing logged %s %q", e.Level, e.Message)
+		}
 	}
 }
