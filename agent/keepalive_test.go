@@ -59,10 +59,10 @@ func keepaliveAgent(t *testing.T, period, timeout time.Duration) (*Client, *writ
 }
 
 func TestKeepaliveKeepsAQuietHealthyStream(t *testing.T) {
-	c, _ := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
-	// Silent for ten keepalive timeouts: only the pings' answers cross.
+	c, _ := keepaliveAgent(t, 20*time.Millisecond, 500*time.Millisecond)
+	// Silent for four keepalive timeouts: only the pings' answers cross.
 	var out bytes.Buffer
-	code, err := c.Run(context.Background(), []string{"sh", "-c", "sleep 1; echo done"}, nil, &out, nil)
+	code, err := c.Run(context.Background(), []string{"sh", "-c", "sleep 2; echo done"}, nil, &out, nil)
 	if err != nil || code != 0 || out.String() != "done\n" {
 		t.Fatalf("Run: code %d err %v output %q", code, err, out.String())
 	}
@@ -113,10 +113,10 @@ func (w *stallingWriter) Write(p []byte) (int, error) {
 }
 
 func TestKeepaliveForgivesASlowCaller(t *testing.T) {
-	c, _ := keepaliveAgent(t, 20*time.Millisecond, 100*time.Millisecond)
-	// The caller takes five timeouts over the first chunk while the agent
+	c, _ := keepaliveAgent(t, 20*time.Millisecond, 500*time.Millisecond)
+	// The caller takes four timeouts over the first chunk while the agent
 	// has more to send: the stream waits for us, it is not dead.
-	out := &stallingWriter{stall: 500 * time.Millisecond}
+	out := &stallingWriter{stall: 2 * time.Second}
 	// More output than the client buffers for a caller (64 frames).
 	code, err := c.Run(context.Background(), []string{"head", "-c", "8000000", "/dev/zero"}, nil, out, nil)
 	if err != nil || code != 0 {
