@@ -211,7 +211,7 @@ func pushHooks(streams stdio, bar *progressBar, quiet bool) component.Hooks {
 				return
 			}
 			if reason != "" {
-				fmt.Fprintf(streams.err, "%s: %s %s\n", to, reason, message)
+				fmt.Fprintln(streams.err, strings.TrimSpace(fmt.Sprintf("%s: %s %s", to, reason, message)))
 			}
 		},
 	}

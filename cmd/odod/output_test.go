@@ -48,3 +48,15 @@ func TestCount(t *testing.T) {
 		t.Fatalf("count: %q", got)
 	}
 }
+
+func TestPushStateLines(t *testing.T) {
+	var errOut bytes.Buffer
+	streams := stdio{out: &bytes.Buffer{}, err: &errOut}
+	hooks := pushHooks(streams, newProgressBar(streams), false)
+	hooks.State(protocol.StateAbsent, protocol.StateStarting, "PodInitializing", "")
+	hooks.State(protocol.StateStarting, protocol.StateStarting, "ContainerCreating", "pulling the image")
+	want := "Starting: PodInitializing\nStarting: ContainerCreating pulling the image\n"
+	if errOut.String() != want {
+		t.Fatalf("state lines %q, want %q", errOut.String(), want)
+	}
+}
