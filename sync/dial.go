@@ -26,11 +26,13 @@ var ErrNoAgent = errors.New("the container has no odod agent (" + initimage.Agen
 // itself (the agent exits when its stdin ends) before tearing it down.
 const closeWait = 5 * time.Second
 
-// The agent stream's keepalive: a quiet stream is pinged every
-// keepalivePeriod, and one that carried nothing for keepaliveTimeout is
-// given up, so a half-open connection (SPDY has no heartbeat that fails
-// one) fails the push in flight and the next push dials again, instead of
-// hanging until it is cancelled.
+// The agent stream's keepalive: the agent is pinged whenever nothing was
+// sent or nothing received for keepalivePeriod, and a stream that carried
+// nothing for keepaliveTimeout is given up, so a half-open connection
+// (SPDY has no heartbeat that fails one) fails the push in flight and the
+// next push dials again, instead of hanging until it is cancelled. The
+// period is well under the 60 s after which client-go's WebSocket executor
+// can no longer close an idle stdin (see cluster.Client.Exec).
 const (
 	keepalivePeriod  = 10 * time.Second
 	keepaliveTimeout = 45 * time.Second
