@@ -20,10 +20,10 @@ type ClientOptions struct {
 	// Logger receives diagnostics. Nil: no logs.
 	Logger *zap.Logger
 	// Keepalive, when positive, is how often the client checks that the
-	// stream still carries something, pinging the agent when it has been
-	// quiet that long. Without it a half-open connection (a stream over
-	// SPDY has no heartbeat of its own that fails it) hangs every call
-	// until its context ends.
+	// stream still carries something, pinging the agent whenever nothing
+	// was sent or nothing received for that long. Without it a half-open
+	// connection (a stream over SPDY has no heartbeat of its own that
+	// fails it) hangs every call until its context ends.
 	Keepalive time.Duration
 	// KeepaliveTimeout is how long the stream may carry nothing, neither a
 	// frame from the agent nor a completed write, before the client gives

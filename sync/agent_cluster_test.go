@@ -101,11 +101,8 @@ func TestIntegrationAgentStreamOutlivesALongCommand(t *testing.T) {
 	if tr.Broken() {
 		t.Fatal("the agent stream ended during the commands")
 	}
-	var out bytes.Buffer
-	if code, err := tr.Run(ctx, []string{"echo", "still here"}, nil, &out, nil); err != nil || code != 0 || out.String() != "still here\n" {
-		t.Fatalf("a command after the long ones: code %d, err %v, output %q", code, err, out.String())
-	}
-	// Closing ends the agent through its stdin, at once.
+	// Closing ends the agent through its stdin, at once, although odod
+	// itself sent nothing since the commands started.
 	start := time.Now()
 	closed = true
 	if err := tr.Close(); err != nil {
