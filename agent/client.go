@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -17,6 +19,17 @@ type ClientOptions struct {
 	Name string
 	// Logger receives diagnostics. Nil: no logs.
 	Logger *zap.Logger
+	// Keepalive, when positive, is how often the client checks that the
+	// stream still carries something, pinging the agent whenever nothing
+	// was sent or nothing received for that long. Without it a half-open
+	// connection (a stream over SPDY has no heartbeat of its own that
+	// fails it) hangs every call until its context ends.
+	Keepalive time.Duration
+	// KeepaliveTimeout is how long the stream may carry nothing, neither a
+	// frame from the agent nor a completed write, before the client gives
+	// it up: it closes the stream and fails every call with an error that
+	// says so. Default: three Keepalive periods.
+	KeepaliveTimeout time.Duration
 }
 
 // Client is the daemon's end of one agent stream. All methods are safe for
@@ -29,6 +42,13 @@ type Client struct {
 	log      *zap.Logger
 	info     AgentInfo
 	readDone chan struct{}
+
+	// lastRead and lastWrite are when a frame last arrived and a write to
+	// the stream last completed, in UnixNano: what the keepalive watches.
+	lastRead, lastWrite atomic.Int64
+	// delivering is set while the read loop waits for a caller to take a
+	// frame: a slow caller, not a dead stream.
+	delivering atomic.Bool
 
 	mu     sync.Mutex
 	nextID uint32
@@ -65,9 +85,13 @@ func NewClient(ctx context.Context, rw io.ReadWriteCloser, opts ClientOptions) (
 		log = zap.NewNop()
 	}
 	c := &Client{
-		rw: rw, w: NewFrameWriter(rw), log: log,
+		rw: rw, log: log,
 		readDone: make(chan struct{}), calls: map[uint32]*call{}, nextID: 1,
 	}
+	c.w = NewFrameWriter(activityWriter{w: rw, c: c})
+	now := time.Now().UnixNano()
+	c.lastRead.Store(now)
+	c.lastWrite.Store(now)
 	type result struct {
 		info AgentInfo
 		err  error
@@ -90,7 +114,80 @@ func NewClient(ctx context.Context, rw io.ReadWriteCloser, opts ClientOptions) (
 		return nil, fmt.Errorf("agent handshake: %w", ctx.Err())
 	}
 	go c.readLoop()
+	if opts.Keepalive > 0 {
+		timeout := opts.KeepaliveTimeout
+		if timeout <= 0 {
+			timeout = 3 * opts.Keepalive
+		}
+		go c.keepalive(opts.Keepalive, timeout)
+	}
 	return c, nil
+}
+
+// activityWriter records completed writes as signs of a live stream.
+type activityWriter struct {
+	w io.Writer
+	c *Client
+}
+
+func (a activityWriter) Write(p []byte) (int, error) {
+	n, err := a.w.Write(p)
+	if n > 0 {
+		a.c.lastWrite.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+func since(t *atomic.Int64) time.Duration { return time.Since(time.Unix(0, t.Load())) }
+
+// keepalive pings the agent whenever nothing was written or nothing was
+// read for a period, and gives the stream up when it has carried nothing
+// either way for timeout. Any frame counts as an answer, and a completed
+// write as progress: a long upload or a build's output keeps the stream
+// alive without pings queueing behind it. Writing at least once a period
+// matters for itself too: client-go's WebSocket executor half-closes stdin
+// (what ends the agent) with a write that reuses the deadline of the last
+// stdin write, 60 s after it, so after a minute-long build with nothing
+// sent that close failed at once and took the whole connection down (see
+// TestIntegrationAgentStreamOutlivesALongCommand). It ends with the stream.
+func (c *Client) keepalive(period, timeout time.Duration) {
+	ticker := time.NewTicker(period)
+	defer ticker.Stop()
+	var pinging atomic.Bool
+	for {
+		select {
+		case <-c.readDone:
+			return
+		case <-ticker.C:
+		}
+		if c.delivering.Load() {
+			continue // the stream waits for us, not the other way round
+		}
+		quiet := min(since(&c.lastRead), since(&c.lastWrite))
+		if quiet >= timeout {
+			c.giveUp(fmt.Errorf("agent stream broken: nothing came through it for %s (the connection to the cluster is gone or stalled); the next push reconnects", quiet.Round(time.Second)))
+			return
+		}
+		idle := max(since(&c.lastRead), since(&c.lastWrite))
+		if idle >= period && pinging.CompareAndSwap(false, true) {
+			// The ping's write may block on a stalled stream; giveUp
+			// closes the stream, which ends it.
+			go func() {
+				defer pinging.Store(false)
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				defer cancel()
+				_ = c.Ping(ctx)
+			}()
+		}
+	}
+}
+
+// giveUp fails the stream with err and closes it; the read loop ends when
+// the transport under rw has torn the stream down.
+func (c *Client) giveUp(err error) {
+	c.log.Info("closing the agent stream", zap.Error(err))
+	c.fail(err)
+	_ = c.rw.Close()
 }
 
 func (c *Client) handshake(name string) (AgentInfo, error) {
@@ -150,9 +247,10 @@ func (c *Client) readLoop() {
 	for {
 		f, err := ReadFrame(c.rw)
 		if err != nil {
-			c.fail(err)
+			c.fail(streamEnded(err))
 			return
 		}
+		c.lastRead.Store(time.Now().UnixNano())
 		c.mu.Lock()
 		cl := c.calls[f.ID]
 		if cl != nil && isTerminal(f.Type) {
@@ -162,10 +260,13 @@ func (c *Client) readLoop() {
 		if cl == nil {
 			continue // a reply to a call its caller abandoned
 		}
+		c.delivering.Store(true)
 		select {
 		case cl.frames <- f:
 		case <-cl.abandoned:
 		}
+		c.delivering.Store(false)
+		c.lastRead.Store(time.Now().UnixNano())
 	}
 }
 
@@ -177,20 +278,36 @@ func isTerminal(t FrameType) bool {
 	return false
 }
 
-func (c *Client) fail(err error) {
+// streamEnded says why the stream's reading ended.
+func streamEnded(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, fs.ErrClosed) || errors.Is(err, io.ErrClosedPipe) {
-		err = fmt.Errorf("%w: the agent stream ended", ErrClosed)
-	} else {
-		err = fmt.Errorf("agent stream broken: %w; the pod may have restarted, reconnect and resync", err)
+		return fmt.Errorf("%w: the agent stream ended", ErrClosed)
 	}
+	return fmt.Errorf("agent stream broken: %w; the pod may have restarted, reconnect and resync", err)
+}
+
+// fail ends every call in flight with err, and every later one; the first
+// reason given stays.
+func (c *Client) fail(err error) {
 	c.mu.Lock()
-	c.err = err
+	if c.err == nil {
+		c.err = err
+	}
 	calls := c.calls
 	c.calls = map[uint32]*call{}
 	c.mu.Unlock()
 	for _, cl := range calls {
 		cl.abandon()
 	}
+}
+
+// sendFailed says why a request could not be sent: why the stream ended,
+// when it has (the failed write only echoes that), else the write's error.
+func (c *Client) sendFailed(what string, err error) error {
+	if serr := c.Err(); serr != nil {
+		return serr
+	}
+	return fmt.Errorf("%s: send: %w", what, err)
 }
 
 // begin registers a call and returns its id.
@@ -224,7 +341,7 @@ func (c *Client) forget(id uint32, cl *call) {
 func (c *Client) next(ctx context.Context, id uint32, cl *call) (Frame, error) {
 	if err := c.w.Flush(); err != nil {
 		c.forget(id, cl)
-		return Frame{}, fmt.Errorf("agent %s: send: %w", cl.op, err)
+		return Frame{}, c.sendFailed(fmt.Sprintf("agent %s", cl.op), err)
 	}
 	select {
 	case f := <-cl.frames:
@@ -274,7 +391,7 @@ func (c *Client) simple(ctx context.Context, t FrameType, path string, payload [
 	}
 	if err := c.w.WriteFrame(t, id, payload, false); err != nil {
 		c.forget(id, cl)
-		return fmt.Errorf("agent %s: send: %w", t, err)
+		return c.sendFailed(fmt.Sprintf("agent %s", t), err)
 	}
 	return c.await(ctx, id, cl)
 }
@@ -335,7 +452,7 @@ func (c *Client) StartPut(ctx context.Context, path string, mode fs.FileMode, r 
 		return p
 	}
 	if err := c.w.WriteFrame(FramePutBegin, id, MustJSON(PutBegin{Path: path, Mode: uint32(mode.Perm()), Size: size}), false); err != nil {
-		return fail(fmt.Errorf("agent put %s: send: %w", path, err))
+		return fail(c.sendFailed(fmt.Sprintf("agent put %s", path), err))
 	}
 	hasher := NewHasher()
 	buf := make([]byte, min(int64(ChunkSize), max(size, 1)))
@@ -354,7 +471,7 @@ func (c *Client) StartPut(ctx context.Context, path string, mode fs.FileMode, r 
 			}
 			_, _ = hasher.Write(buf[:n])
 			if werr := c.w.WriteFrame(FramePutData, id, buf[:n], false); werr != nil {
-				return fail(fmt.Errorf("agent put %s: send: %w", path, werr))
+				return fail(c.sendFailed(fmt.Sprintf("agent put %s", path), werr))
 			}
 			sent += int64(n)
 		}
@@ -373,7 +490,7 @@ func (c *Client) StartPut(ctx context.Context, path string, mode fs.FileMode, r 
 		end = PutEnd{Abort: true} // the agent discards the temporary file
 	}
 	if err := c.w.WriteFrame(FramePutEnd, id, MustJSON(end), false); err != nil {
-		return fail(fmt.Errorf("agent put %s: send: %w", path, err))
+		return fail(c.sendFailed(fmt.Sprintf("agent put %s", path), err))
 	}
 	if readErr != nil {
 		// The agent's "aborted" answer is of no interest; ours is.
@@ -399,7 +516,7 @@ func (c *Client) List(ctx context.Context, dir string) ([]Entry, error) {
 	}
 	if err := c.w.WriteFrame(FrameList, id, MustJSON(PathRequest{Path: dir}), false); err != nil {
 		c.forget(id, cl)
-		return nil, fmt.Errorf("agent list %s: send: %w", dir, err)
+		return nil, c.sendFailed(fmt.Sprintf("agent list %s", dir), err)
 	}
 	var entries []Entry
 	for {
@@ -438,7 +555,7 @@ func (c *Client) RunIn(ctx context.Context, dir string, argv, env []string, stdo
 	}
 	if err := c.w.WriteFrame(FrameRun, id, MustJSON(RunRequest{Argv: argv, Env: env, Dir: dir}), false); err != nil {
 		c.forget(id, cl)
-		return -1, fmt.Errorf("agent run: send: %w", err)
+		return -1, c.sendFailed("agent run", err)
 	}
 	var writeErr error
 	for {

@@ -16,16 +16,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsclient "github.com/openshift/client-go/apps/clientset/versioned"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned"
 	routeclient "github.com/openshift/client-go/route/clientset/versioned"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
 // FieldManager is the server-side apply field manager of everything odod
@@ -261,4 +265,96 @@ func discover(ctx context.Context, rc rest.Interface) (Platform, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// ClientGoLogs carries client-go's own log lines (klog: its WebSocket
+// heartbeat, utilruntime's "Unhandled Error", reflector complaints) into
+// odod's logger, at debug level and named "client-go". They are client-go's
+// words, not odod's: whatever in them matters to the user reaches the user
+// as an odod error (a failed exec, a broken stream). Lines logged before To
+// is called are dropped.
+type ClientGoLogs struct {
+	target atomic.Pointer[zap.Logger]
+}
+
+// To sends client-go's lines to log from now on.
+func (c *ClientGoLogs) To(log *zap.Logger) {
+	c.target.Store(log.Named("client-go"))
+}
+
+// Install makes klog, and so client-go, log through c instead of writing
+// to stderr. klog's logger is process-wide state that client-go reads from
+// anywhere, so only a program's main calls this, once, before the first
+// client is made; everything else passes loggers explicitly.
+func (c *ClientGoLogs) Install() {
+	klog.SetLoggerWithOptions(logr.New(klogSink{logs: c}), klog.ContextualLogger(true))
+}
+
+// klogSink is the logr.LogSink klog writes through.
+type klogSink struct {
+	logs   *ClientGoLogs
+	name   string
+	values []any
+}
+
+func (s klogSink) Init(logr.RuntimeInfo) {}
+
+// Enabled keeps klog's default verbosity: V(1) and above is client-go
+// talking to its own developers.
+func (s klogSink) Enabled(level int) bool {
+	return level <= 0 && s.logger() != nil
+}
+
+func (s klogSink) Info(_ int, msg string, keysAndValues ...any) {
+	s.write(msg, nil, keysAndValues)
+}
+
+func (s klogSink) Error(err error, msg string, keysAndValues ...any) {
+	s.write(msg, err, keysAndValues)
+}
+
+func (s klogSink) WithValues(keysAndValues ...any) logr.LogSink {
+	s.values = append(s.values[:len(s.values):len(s.values)], keysAndValues...)
+	return s
+}
+
+func (s klogSink) WithName(name string) logr.LogSink {
+	if s.name != "" {
+		name = s.name + "." + name
+	}
+	s.name = name
+	return s
+}
+
+// logger is the target when it logs debug lines, else nil.
+func (s klogSink) logger() *zap.Logger {
+	log := s.logs.target.Load()
+	if log == nil || !log.Core().Enabled(zapcore.DebugLevel) {
+		return nil
+	}
+	return log
+}
+
+func (s klogSink) write(msg string, err error, keysAndValues []any) {
+	log := s.logger()
+	if log == nil {
+		return
+	}
+	if s.name != "" {
+		log = log.Named(s.name)
+	}
+	fields := make([]zap.Field, 0, 1+(len(s.values)+len(keysAndValues))/2)
+	if err != nil {
+		fields = append(fields, zap.Error(err))
+	}
+	for _, kv := range [][]any{s.values, keysAndValues} {
+		for i := 0; i < len(kv); i += 2 {
+			if i+1 == len(kv) {
+				fields = append(fields, zap.Any("!BADKEY", kv[i]))
+				break
+			}
+			fields = append(fields, zap.Any(fmt.Sprint(kv[i]), kv[i+1]))
+		}
+	}
+	log.Debug(msg, fields...)
 }

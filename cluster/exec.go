@@ -44,6 +44,16 @@ func (e *ExitError) ExitCode() int { return e.Code }
 // WebSocket (v5 protocol) first, SPDY when the server cannot upgrade to
 // WebSocket, as kubectl does. The sync engine keeps one such stream open
 // with stdin as a pipe for its agent.
+//
+// Two traits of client-go (v0.34) matter to such a long-lived stream.
+// Over WebSocket, the end of stdin is sent with a write that reuses the
+// deadline of the last stdin write, 60 s after it: when stdin was idle
+// longer, that write fails at once and the failure is permanent for the
+// connection (every heartbeat ping then fails, and the stream dies a
+// minute later with "next reader: i/o timeout"), so the command never sees
+// its stdin end. Over SPDY, nothing notices a half-open connection. A
+// caller that keeps stdin open must write to it regularly and watch for
+// answers; the agent client's keepalive does both.
 func (c *Client) Exec(ctx context.Context, pod, container string, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return c.execer.Exec(ctx, pod, container, argv, stdin, stdout, stderr)
 }

@@ -32,8 +32,15 @@ type LogOptions struct {
 	// Tail is the number of earlier lines to start with; 0 means all.
 	Tail int64
 	// RetryInterval is the wait between looking for the pod again;
-	// default 1 s.
-	RetryInterval time.Duration
+	// default 1 s. While the pods cannot be listed at all the wait doubles
+	// on each failure, up to MaxRetryInterval (default 30 s).
+	RetryInterval    time.Duration
+	MaxRetryInterval time.Duration
+	// Interrupted, when set, hears that following is interrupted because
+	// the component's pods cannot be listed (an API server restarting, a
+	// network down): err says why, retryIn when the next attempt is. It is
+	// called with a nil err once the pods can be listed again.
+	Interrupted func(err error, retryIn time.Duration)
 }
 
 // FollowLogs streams the component's app container output (go-init,
@@ -41,8 +48,10 @@ type LogOptions struct {
 // until ctx ends. It survives the container restarting and the pod being
 // replaced: when a stream ends it finds the current pod again and resumes
 // after the last line it delivered (by the kubelet's timestamps), so
-// lines are neither repeated nor skipped across a restart. It returns
-// ctx's error when stopped, or an error when the component is gone.
+// lines are neither repeated nor skipped across a restart. It also
+// survives the API server going away for a while, retrying with backoff
+// (see LogOptions.Interrupted). It returns ctx's error when stopped, or an
+// error when the component is gone or the cluster refuses access.
 func (c *Client) FollowLogs(ctx context.Context, ref ComponentRef, opts LogOptions, emit func(LogLine)) error {
 	if opts.Container == "" {
 		opts.Container = ref.ObjectName()
@@ -50,12 +59,38 @@ func (c *Client) FollowLogs(ctx context.Context, ref ComponentRef, opts LogOptio
 	if opts.RetryInterval <= 0 {
 		opts.RetryInterval = time.Second
 	}
+	if opts.MaxRetryInterval < opts.RetryInterval {
+		opts.MaxRetryInterval = max(30*time.Second, opts.RetryInterval)
+	}
 	var last time.Time
 	first := true
+	var backoff time.Duration // > 0 while the pods cannot be listed
 	for {
 		pod, err := c.logPod(ctx, ref, opts.Container)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if !retryable(err) {
+				return err
+			}
+			backoff = min(max(2*backoff, opts.RetryInterval), opts.MaxRetryInterval)
+			c.log.Debug("following logs: cannot list the component's pods; retrying", zap.Error(err), zap.Duration("retryIn", backoff))
+			if opts.Interrupted != nil {
+				opts.Interrupted(err, backoff)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(backoff):
+			}
+			continue
+		}
+		if backoff > 0 {
+			backoff = 0
+			if opts.Interrupted != nil {
+				opts.Interrupted(nil, 0)
+			}
 		}
 		if pod != "" {
 			logOpts := &corev1.PodLogOptions{Container: opts.Container, Follow: true, Timestamps: true}
@@ -79,6 +114,17 @@ func (c *Client) FollowLogs(ctx context.Context, ref ComponentRef, opts LogOptio
 		case <-time.After(opts.RetryInterval):
 		}
 	}
+}
+
+// retryable tells a passing failure of the cluster (unreachable, an API
+// server restarting or overloaded) from an answer that stays: refused
+// access, the component gone.
+func retryable(err error) bool {
+	switch KindOf(err) {
+	case KindUnreachable, KindAPI, KindTimeout:
+		return true
+	}
+	return false
 }
 
 // logPod is the newest current pod whose container has started; "" when

@@ -36,15 +36,11 @@ func (t *AgentTransport) Name() string { return "agent" }
 // Info returns what the agent said in the handshake.
 func (t *AgentTransport) Info() agent.AgentInfo { return t.client.Info() }
 
-// Broken reports whether the stream has ended (the pod went away, the
-// exec was closed): the transport must be dialled again.
+// Broken reports whether the stream has ended or been given up (the pod
+// went away, the exec was closed, the keepalive found the connection
+// dead): the transport must be dialled again.
 func (t *AgentTransport) Broken() bool {
-	select {
-	case <-t.client.Done():
-		return true
-	default:
-		return false
-	}
+	return t.client.Err() != nil
 }
 
 // Apply implements Transport.

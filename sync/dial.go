@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,8 +21,21 @@ import (
 // odod); the caller falls back to the tar transport.
 var ErrNoAgent = errors.New("the container has no odod agent (" + initimage.AgentCommand("")[0] + ")")
 
-// closeWait bounds how long Close waits for the agent's exec to end.
+// closeWait bounds how long closing waits for the agent's exec to end by
+// itself (the agent exits when its stdin ends) before tearing it down.
 const closeWait = 5 * time.Second
+
+// The agent stream's keepalive: the agent is pinged whenever nothing was
+// sent or nothing received for keepalivePeriod, and a stream that carried
+// nothing for keepaliveTimeout is given up, so a half-open connection
+// (SPDY has no heartbeat that fails one) fails the push in flight and the
+// next push dials again, instead of hanging until it is cancelled. The
+// period is well under the 60 s after which client-go's WebSocket executor
+// can no longer close an idle stdin (see cluster.Client.Exec).
+const (
+	keepalivePeriod  = 10 * time.Second
+	keepaliveTimeout = 45 * time.Second
+)
 
 // DialAgent starts the agent in the container over one exec stream (stdin
 // and stdout carry the framed protocol) and shakes hands. The stream lives
@@ -36,37 +50,58 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 	stdoutR, stdoutW := io.Pipe()
 	// The start of the agent's stderr says why it failed.
 	stderr := &lockedbuf.Buffer{Limit: 64 << 10}
-	done := make(chan error, 1)
-	var closing atomic.Bool
+	exited := make(chan struct{})
+	var execErr error // set before exited is closed
+	var closing, tornDown atomic.Bool
 	go func() {
 		err := exec.Exec(streamCtx, initimage.AgentCommand(root), stdinR, stdoutW, stderr)
 		if !closing.Load() {
-			// Not closed by us: say why the stream ended.
-			log.Warn("the agent's exec stream ended", zap.Error(err), zap.String("agentStderr", strings.TrimSpace(stderr.String())))
+			// Not closed by odod: the pod went away or the connection
+			// broke. The call in flight, if any, fails saying so, and the
+			// next push dials again: nothing for the user to do.
+			log.Info("the agent's exec stream ended; the next push reconnects", zap.Error(err), zap.String("agentStderr", strings.TrimSpace(stderr.String())))
 		}
 		if err == nil {
 			err = io.EOF
 		}
 		_ = stdoutW.CloseWithError(err)
 		_ = stdinR.CloseWithError(err)
-		done <- err
+		execErr = err
+		close(exited)
 	}()
-	end := func() error {
+	// closeStream ends the agent's stdin, so the agent exits; an exec that
+	// does not end by itself within closeWait (a half-open connection) is
+	// torn down.
+	closeStream := sync.OnceFunc(func() {
 		closing.Store(true)
 		_ = stdinW.Close()
-		select {
-		case err := <-done:
-			cancel()
-			if errors.Is(err, io.EOF) {
-				return nil
+		go func() {
+			timer := time.NewTimer(closeWait)
+			defer timer.Stop()
+			select {
+			case <-exited:
+			case <-timer.C:
+				tornDown.Store(true)
+				cancel()
 			}
-			return err
-		case <-time.After(closeWait):
-			cancel()
-			return <-done
+		}()
+	})
+	end := func() error {
+		closeStream()
+		<-exited
+		cancel()
+		if tornDown.Load() {
+			// Whatever the agent still had to say is of no interest now.
+			log.Debug("the agent's exec did not end when its stdin was closed; it was torn down", zap.Duration("after", closeWait), zap.Error(execErr))
+			return nil
 		}
+		if errors.Is(execErr, io.EOF) {
+			return nil
+		}
+		return execErr
 	}
-	client, err := agent.NewClient(ctx, readWriteCloser{Reader: stdoutR, Writer: stdinW, close: func() error { return stdinW.Close() }}, agent.ClientOptions{Name: clientName, Logger: log})
+	rw := readWriteCloser{Reader: stdoutR, Writer: stdinW, close: func() error { closeStream(); return nil }}
+	client, err := agent.NewClient(ctx, rw, agent.ClientOptions{Name: clientName, Logger: log, Keepalive: keepalivePeriod, KeepaliveTimeout: keepaliveTimeout})
 	if err != nil {
 		execErr := end()
 		code, exited := exitStatus(execErr)

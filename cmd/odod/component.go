@@ -177,7 +177,7 @@ func (b *progressBar) update(p protocol.PushProgressParams) {
 	case protocol.PhaseUpload:
 		if !b.tty {
 			if newPhase {
-				fmt.Fprintf(b.streams.err, "Syncing %d files (%s)\n", p.FilesTotal, humanBytes(p.BytesTotal))
+				fmt.Fprintf(b.streams.err, "Syncing %s (%s)\n", count(p.FilesTotal, "file", "files"), humanBytes(p.BytesTotal))
 			}
 			return
 		}
@@ -189,8 +189,8 @@ func (b *progressBar) update(p protocol.PushProgressParams) {
 		if p.FilesTotal > 0 {
 			filled = width * p.FilesDone / p.FilesTotal
 		}
-		fmt.Fprintf(b.streams.err, "\r [%s%s] %d/%d files, %s/%s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-			p.FilesDone, p.FilesTotal, humanBytes(p.BytesDone), humanBytes(p.BytesTotal))
+		fmt.Fprintf(b.streams.err, "\r [%s%s] %d/%s, %s/%s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+			p.FilesDone, count(p.FilesTotal, "file", "files"), humanBytes(p.BytesDone), humanBytes(p.BytesTotal))
 	default:
 		if newPhase {
 			label := map[protocol.PushPhase]string{
@@ -203,6 +203,15 @@ func (b *progressBar) update(p protocol.PushProgressParams) {
 			}
 		}
 	}
+}
+
+// count says how many things there are in English: "1 file", "0 files",
+// "3 files".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func humanBytes(n int64) string {
@@ -241,7 +250,7 @@ func pushHooks(streams stdio, bar *progressBar, quiet bool) component.Hooks {
 				return
 			}
 			if reason != "" {
-				fmt.Fprintf(streams.err, "%s: %s %s\n", to, reason, message)
+				fmt.Fprintln(streams.err, strings.TrimSpace(fmt.Sprintf("%s: %s %s", to, reason, message)))
 			}
 		},
 	}
@@ -252,15 +261,15 @@ func printPushResult(streams stdio, res protocol.PushResult) {
 		for _, op := range res.Operations {
 			fmt.Fprintf(streams.out, "%-7s %s\n", op.Op, op.Path)
 		}
-		fmt.Fprintf(streams.out, "Dry run: %d files (%s) to copy, %d to delete\n", res.FilesCopied, humanBytes(res.Bytes), res.FilesDeleted)
+		fmt.Fprintf(streams.out, "Dry run: %s (%s) to copy, %d to delete\n", count(res.FilesCopied, "file", "files"), humanBytes(res.Bytes), res.FilesDeleted)
 		return
 	}
 	if res.BuildExitCode == nil {
 		fmt.Fprintf(streams.out, "No file changes detected, build skipped (pushed to %s in %d ms). Use --force to push and build anyway.\n", res.Pod, res.DurationMs)
 		return
 	}
-	fmt.Fprintf(streams.out, "Pushed %d files (%s), deleted %d, to %s via %s in %d ms\n",
-		res.FilesCopied, humanBytes(res.Bytes), res.FilesDeleted, res.Pod, res.Transport, res.DurationMs)
+	fmt.Fprintf(streams.out, "Pushed %s (%s), deleted %d, to %s via %s in %d ms\n",
+		count(res.FilesCopied, "file", "files"), humanBytes(res.Bytes), res.FilesDeleted, res.Pod, res.Transport, res.DurationMs)
 }
 
 func newPushCommand(streams stdio) *cobra.Command {

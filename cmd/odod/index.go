@@ -102,7 +102,7 @@ func indexPaths(s []string) []string {
 
 func printIndexReport(streams stdio, r indexReport) error {
 	w := &strings.Builder{}
-	fmt.Fprintf(w, "%s: %d files, %d directories, %s, %d ignored\n", r.Root, r.Files, r.Dirs, formatIndexBytes(r.Bytes), r.Ignored)
+	fmt.Fprintf(w, "%s: %s, %s, %s, %d ignored\n", r.Root, count(r.Files, "file", "files"), count(r.Dirs, "directory", "directories"), formatIndexBytes(r.Bytes), r.Ignored)
 	switch r.IndexState {
 	case "missing":
 		fmt.Fprintf(w, "no persisted index (%s): the next push sends everything\n", r.IndexFile)

@@ -100,7 +100,7 @@ func TestIndexCommandText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"1 files, 1 directories", "no persisted index", "2 added, 0 modified, 0 deleted", "  A src\n", "  A src/main.go\n"} {
+	for _, want := range []string{"1 file, 1 directory", "no persisted index", "2 added, 0 modified, 0 deleted", "  A src\n", "  A src/main.go\n"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

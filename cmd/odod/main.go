@@ -8,11 +8,20 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/odod-dev/odod/cluster"
 )
 
 func main() {
+	// client-go logs through klog, whose logger is process-wide: left
+	// alone it prints its own lines ("Websocket Ping failed", "Unhandled
+	// Error") on stderr, between odod's output and, in odod serve, outside
+	// the editor's view. Here, once, klog is pointed at odod's logger, which
+	// the command builds from its flags (logFlags.build).
+	clientGoLogs := &cluster.ClientGoLogs{}
+	clientGoLogs.Install()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, clientGoLogs: clientGoLogs})
 	stop()
 	os.Exit(code)
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/odod-dev/odod/cluster"
 )
 
 // stdio is the command's view of the process streams; tests pass buffers.
@@ -13,6 +15,9 @@ type stdio struct {
 	in  io.Reader
 	out io.Writer
 	err io.Writer
+	// clientGoLogs, when set, receives the logger a command builds, for
+	// client-go's lines (main installs it into klog; tests leave it nil).
+	clientGoLogs *cluster.ClientGoLogs
 }
 
 // exitError carries a specific exit code out of a command (odod serve exits

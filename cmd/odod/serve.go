@@ -24,7 +24,8 @@ func (f *logFlags) register(cmd *cobra.Command) {
 }
 
 // build makes the stderr logger. Logs never go to stdout: in odod serve,
-// stdout carries JSON-RPC only.
+// stdout carries JSON-RPC only. client-go's own lines go to it too, at
+// debug level (see cluster.ClientGoLogs).
 func (f *logFlags) build(streams stdio) (*zap.Logger, zap.AtomicLevel, error) {
 	level, err := zap.ParseAtomicLevel(f.level)
 	if err != nil {
@@ -42,7 +43,11 @@ func (f *logFlags) build(streams stdio) (*zap.Logger, zap.AtomicLevel, error) {
 		return nil, level, fmt.Errorf("--log-format %q: use console or json", f.format)
 	}
 	core := zapcore.NewCore(enc, zapcore.AddSync(streams.err), level)
-	return zap.New(core), level, nil
+	log := zap.New(core)
+	if streams.clientGoLogs != nil {
+		streams.clientGoLogs.To(log)
+	}
+	return log, level, nil
 }
 
 func newServeCommand(streams stdio) *cobra.Command {
