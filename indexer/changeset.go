@@ -3,6 +3,8 @@ package indexer
 import (
 	"slices"
 	"strings"
+
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 // ChangeKind is the kind of one change; the values are LSP's FileChangeType
@@ -104,12 +106,13 @@ func (cs ChangeSet) DeletedRoots() []string {
 }
 
 func (cs ChangeSet) underDeletedDir(p string) bool {
-	for dir := parentDir(p); dir != ""; dir = parentDir(dir) {
-		if st, ok := cs.gone[dir]; ok && st.isDir() {
-			return true
-		}
+	if p == "" {
+		return false
 	}
-	return false
+	return relpath.UnderAnyFunc(relpath.Parent(p), func(dir string) bool {
+		st, ok := cs.gone[dir]
+		return dir != "" && ok && st.isDir()
+	})
 }
 
 func sortedPaths(set map[string]struct{}) []string {

@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 // Entry is one indexed path as the push sees it.
@@ -221,13 +223,7 @@ func validRelPath(p string) bool {
 }
 
 // parentDir returns the parent of a relative path; "" is the root.
-func parentDir(p string) string {
-	i := strings.LastIndexByte(p, '/')
-	if i < 0 {
-		return ""
-	}
-	return p[:i]
-}
+func parentDir(p string) string { return relpath.Parent(p) }
 
 func baseName(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
 
@@ -236,12 +232,4 @@ func joinRel(dir, name string) string {
 		return name
 	}
 	return dir + "/" + name
-}
-
-// isUnder reports whether p is dir or inside it; every path is under "".
-func isUnder(p, dir string) bool {
-	if dir == "" {
-		return true
-	}
-	return p == dir || (len(p) > len(dir) && p[len(dir)] == '/' && p[:len(dir)] == dir)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 // Atomic-save sequences as editors and tools do them. After each, the only
@@ -164,7 +166,7 @@ func TestDeleteWholeDirectory(t *testing.T) {
 	}
 	w.watchMu.Lock()
 	for p := range w.watched {
-		if isUnder(p, "gone") {
+		if relpath.Under(p, "gone") {
 			t.Errorf("watch on %q kept after deletion", p)
 		}
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
+
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 type evFlags uint8
@@ -313,17 +315,7 @@ func newPlan() *plan {
 }
 
 func (pl *plan) covered(p string) bool {
-	if isUnderAny(p, pl.rescanRoots) {
-		return true
-	}
-	for dir := p; ; dir = parentDir(dir) {
-		if _, ok := pl.walkRoots[dir]; ok {
-			return true
-		}
-		if dir == "" {
-			return false
-		}
-	}
+	return relpath.UnderAny(p, pl.rescanRoots) || relpath.UnderAny(p, pl.walkRoots)
 }
 
 // apply brings the index up to date with one batch of event paths.
@@ -359,7 +351,7 @@ func (w *Workspace) apply(ctx context.Context, ev takenEvents) (Batch, error) {
 			rootMissing = err != nil
 			continue
 		}
-		if isUnderAny(p, pl.rescanRoots) {
+		if relpath.UnderAny(p, pl.rescanRoots) {
 			continue
 		}
 		fi, err := os.Lstat(w.abs(p))
@@ -458,7 +450,7 @@ func (w *Workspace) execute(ctx context.Context, pl *plan) ([]Change, error) {
 	}
 	var results []walked
 	for _, root := range append(sortedSet(pl.rescanRoots), sortedKeys(pl.walkRoots)...) {
-		if isUnderAny(parentDir(root), pl.rescanRoots) && root != "" {
+		if relpath.UnderAny(parentDir(root), pl.rescanRoots) && root != "" {
 			continue // a walk of an enclosing directory covers it
 		}
 		res, err := wk.walk(ctx, root, w.ig.chainFor(w.dirRules, root, false))
@@ -506,7 +498,7 @@ func (w *Workspace) execute(ctx context.Context, pl *plan) ([]Change, error) {
 			seen[e.path] = struct{}{}
 		}
 		for dir := range w.dirRules {
-			if isUnder(dir, r.root) {
+			if relpath.Under(dir, r.root) {
 				delete(w.dirRules, dir)
 			}
 		}
@@ -514,7 +506,7 @@ func (w *Workspace) execute(ctx context.Context, pl *plan) ([]Change, error) {
 			w.dirRules[dir] = rules
 		}
 		for p := range w.ignoredSet {
-			if p != r.root && isUnder(p, r.root) {
+			if p != r.root && relpath.Under(p, r.root) {
 				delete(w.ignoredSet, p)
 			}
 		}
@@ -534,7 +526,7 @@ func (w *Workspace) execute(ctx context.Context, pl *plan) ([]Change, error) {
 	if len(gone) > 0 {
 		var stale []string
 		for p, rec := range w.records {
-			if _, ok := seen[p]; !ok && rec.cur.exists() && isUnderAny(parentDir(p), gone) {
+			if _, ok := seen[p]; !ok && rec.cur.exists() && relpath.UnderAny(parentDir(p), gone) {
 				stale = append(stale, p)
 			}
 		}
@@ -542,14 +534,14 @@ func (w *Workspace) execute(ctx context.Context, pl *plan) ([]Change, error) {
 			set(p, state{})
 		}
 		for dir := range w.dirRules {
-			if dir != "" && isUnderAny(dir, pl.stale) {
+			if dir != "" && relpath.UnderAny(dir, pl.stale) {
 				if rec := w.records[dir]; rec == nil || !rec.cur.isDir() {
 					delete(w.dirRules, dir)
 				}
 			}
 		}
 		for p := range w.ignoredSet {
-			if parent := parentDir(p); isUnderAny(parent, pl.stale) {
+			if parent := parentDir(p); relpath.UnderAny(parent, pl.stale) {
 				if rec := w.records[parent]; parent == "" || rec == nil || !rec.cur.isDir() {
 					delete(w.ignoredSet, p)
 				}
@@ -577,12 +569,12 @@ func (w *Workspace) unwatchUnder(dirs map[string]struct{}) {
 	w.watchMu.Lock()
 	var drop []string
 	for p := range w.watched {
-		if isUnderAny(p, dirs) {
+		if relpath.UnderAny(p, dirs) {
 			drop = append(drop, p)
 		}
 	}
 	for p := range w.polled {
-		if isUnderAny(p, dirs) {
+		if relpath.UnderAny(p, dirs) {
 			drop = append(drop, p)
 		}
 	}

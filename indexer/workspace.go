@@ -797,17 +797,3 @@ func sortStrings(lists ...[]string) {
 		slicesSort(l)
 	}
 }
-
-func isUnderAny(p string, set map[string]struct{}) bool {
-	if len(set) == 0 {
-		return false
-	}
-	for dir := p; ; dir = parentDir(dir) {
-		if _, ok := set[dir]; ok {
-			return true
-		}
-		if dir == "" {
-			return false
-		}
-	}
-}
