@@ -127,18 +127,22 @@ func TestSymlinks(t *testing.T) {
 	}
 	confirmAll(t, w, "p")
 
-	// Retargeting a link is a modification; replacing a file by a link too.
+	// Retargeting a link is a modification; replacing a file by a link is
+	// a kind change: the file is deleted, the link added.
 	tr.remove("to-file")
 	tr.symlink("dir/b.txt", "to-file")
 	tr.remove("a.txt")
 	tr.symlink("dir/b.txt", "a.txt")
-	waitPending(t, w, csView{Modified: []string{"a.txt", "to-file"}})
+	waitPending(t, w, csView{Added: []string{"a.txt"}, Modified: []string{"to-file"}, Deleted: []string{"a.txt"}})
 	if e, _ := w.Entry("a.txt"); !e.IsSymlink() {
 		t.Errorf("a.txt should now be a link: %+v", e)
 	}
+	if cs := w.Pending(); !slices.Equal(cs.KindChanged, []string{"a.txt"}) {
+		t.Errorf("KindChanged = %q, want [a.txt]", cs.KindChanged)
+	}
 	// Writing through a link to a directory is seen under the real path.
 	tr.write("to-dir/c.txt", "c")
-	waitPending(t, w, csView{Added: []string{"dir/c.txt"}, Modified: []string{"a.txt", "to-file"}})
+	waitPending(t, w, csView{Added: []string{"a.txt", "dir/c.txt"}, Modified: []string{"to-file"}, Deleted: []string{"a.txt"}})
 }
 
 func TestDeleteWholeDirectory(t *testing.T) {
@@ -164,13 +168,13 @@ func TestDeleteWholeDirectory(t *testing.T) {
 	if e, ok := cs.Entry("gone"); !ok || !e.IsDir() {
 		t.Errorf("the deleted entry of gone should say directory: %+v", e)
 	}
-	w.watchMu.Lock()
-	for p := range w.watched {
+	w.watch.mu.Lock()
+	for p := range w.watch.watched {
 		if relpath.Under(p, "gone") {
 			t.Errorf("watch on %q kept after deletion", p)
 		}
 	}
-	w.watchMu.Unlock()
+	w.watch.mu.Unlock()
 	if st := w.Stats(); st.Files != 1 || st.Dirs != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -241,9 +245,7 @@ func TestEditingIgnoreFileTakesEffectAtOnce(t *testing.T) {
 	if st := w.Stats(); st.Ignored != 4 {
 		t.Errorf("ignored %d, want 4 (.odo, debug.log, build, sub/trace.log)", st.Ignored)
 	}
-	w.watchMu.Lock()
-	_, watchingBuild := w.watched["build"]
-	w.watchMu.Unlock()
+	watchingBuild := w.watch.isWatched("build")
 	if watchingBuild {
 		t.Error("build/ is ignored but still watched")
 	}
@@ -371,14 +373,14 @@ func TestOverflowRescansAndWarns(t *testing.T) {
 	confirmAll(t, w, "p")
 	// Lose the events of a/ (as an overflow would), change things, then
 	// report the overflow.
-	w.unwatchDir("a")
+	w.watch.unwatchDir("a")
 	tr.write("a/x.txt", "changed")
 	tr.write("a/new.txt", "n")
 	time.Sleep(100 * time.Millisecond)
 	if cs := w.Pending(); !cs.Empty() {
 		t.Fatalf("changes seen without a watch: %+v", view(cs))
 	}
-	w.events.addOverflow()
+	w.queue.addOverflow()
 	waitPending(t, w, csView{Added: []string{"a/new.txt"}, Modified: []string{"a/x.txt"}})
 	eventually(t, "an overflow batch", func() bool {
 		rec.mu.Lock()
@@ -408,9 +410,7 @@ func TestWatchLimitFallsBackToPollingAndWarns(t *testing.T) {
 	if !rec.warned("fs.inotify.max_user_watches") {
 		t.Fatalf("no warning with the fix; warnings: %q", rec.warnings)
 	}
-	w.watchMu.Lock()
-	watched, polled := len(w.watched), len(w.polled)
-	w.watchMu.Unlock()
+	watched, polled := w.watch.counts()
 	if watched != 2 || polled != 3 {
 		t.Errorf("watched %d, polled %d; want 2 and 3", watched, polled)
 	}
@@ -455,7 +455,7 @@ func TestConcurrentUse(t *testing.T) {
 			_ = w.Stats()
 			_ = w.Snapshot()
 			w.Hint([]string{"d1/f1.txt"})
-			if err := w.Flush(ctx); err != nil && ctx.Err() == nil {
+			if err := w.WaitPersisted(ctx); err != nil && ctx.Err() == nil {
 				t.Error(err)
 			}
 		}
