@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -485,5 +486,100 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if !slices.Equal(live, want) {
 		t.Errorf("live index differs from a fresh walk:\n live  %q\n fresh %q", live, want)
+	}
+}
+
+// TestKindChangesOnDisk replaces a path by each other kind with the
+// watcher running: the ChangeSet deletes the old entry and adds the new.
+func TestKindChangesOnDisk(t *testing.T) {
+	makers := map[string]func(tr *tree, p string){
+		"file":    func(tr *tree, p string) { tr.write(p, "content") },
+		"dir":     func(tr *tree, p string) { tr.write(p+"/inside.txt", "i") },
+		"symlink": func(tr *tree, p string) { tr.symlink("target.txt", p) },
+	}
+	for _, from := range []string{"file", "dir", "symlink"} {
+		for _, to := range []string{"file", "dir", "symlink"} {
+			if from == to {
+				continue
+			}
+			t.Run(from+" to "+to, func(t *testing.T) {
+				tr := newTree(t, map[string]string{"target.txt": "t"})
+				makers[from](tr, "p")
+				rec := &recorder{}
+				w := open(t, tr.root, testOptions(t, rec))
+				confirmAll(t, w, "pod")
+				tr.remove("p")
+				makers[to](tr, "p")
+				want := csView{Added: []string{"p"}, Deleted: []string{"p"}}
+				if from == "dir" {
+					want.Deleted = append(want.Deleted, "p/inside.txt")
+				}
+				if to == "dir" {
+					want.Added = append(want.Added, "p/inside.txt")
+				}
+				waitPending(t, w, want)
+				cs := w.Pending()
+				if !slices.Equal(cs.KindChanged, []string{"p"}) {
+					t.Errorf("KindChanged %q, want [p]", cs.KindChanged)
+				}
+				if e, _ := cs.DeletedEntry("p"); kindName(e) != from {
+					t.Errorf("old entry %+v, want a %s", e, from)
+				}
+				if e, _ := cs.Entry("p"); kindName(e) != to {
+					t.Errorf("new entry %+v, want a %s", e, to)
+				}
+				confirmAll(t, w, "pod")
+			})
+		}
+	}
+}
+
+func kindName(e Entry) string {
+	switch {
+	case e.IsDir():
+		return "dir"
+	case e.IsSymlink():
+		return "symlink"
+	case e.IsRegular():
+		return "file"
+	}
+	return "none"
+}
+
+// TestFlushAppliesSavesWithoutTheQuietWindow: with a quiet window far
+// longer than the test, a save is in the ChangeSet right after Flush.
+func TestFlushAppliesSavesWithoutTheQuietWindow(t *testing.T) {
+	tr := newTree(t, map[string]string{"a.txt": "a"})
+	rec := &recorder{}
+	opts := testOptions(t, rec)
+	opts.QuietWindow = time.Hour
+	opts.MaxDelay = time.Hour
+	w := open(t, tr.root, opts)
+	confirmAll(t, w, "pod")
+	for i := range 3 {
+		tr.write("a.txt", fmt.Sprintf("saved %d", i))
+		tr.write(fmt.Sprintf("new-%d.txt", i), "n")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := w.Flush(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
+		var added []string
+		for j := 0; j <= i; j++ {
+			added = append(added, fmt.Sprintf("new-%d.txt", j))
+		}
+		if got, want := view(w.Pending()), (csView{Added: added, Modified: []string{"a.txt"}}); !got.equal(want) {
+			t.Fatalf("round %d: pending right after Flush %+v, want %+v", i, got, want)
+		}
+	}
+	if rec.batchCount() == 0 {
+		t.Error("the flushed batch was not reported to OnChange")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Flush after Close: %v, want ErrClosed", err)
 	}
 }
