@@ -46,32 +46,16 @@ const (
 	flagOutside
 )
 
-// recordFlags are the index's bookkeeping about a record, kept in the
-// padding of its state so that a record costs no more than its state.
-type recordFlags uint8
-
-const (
-	// recPending: what the last push left differs from the current state
-	// (the index's remote map holds that, when it exists).
-	recPending recordFlags = 1 << iota
-	// recUnseen: during Open only, the state is the persisted one of a path
-	// the walk has not reached yet.
-	recUnseen
-)
-
 // state is the compact in-memory form of an Entry without its path; the
 // zero value means "absent". It is kept small because there is one per
 // file (and a second one for the few changed since the last push) for
 // trees of 100k files.
 type state struct {
-	size  int64
-	mtime int64 // Unix nanoseconds
-	hash  uint64
-	mode  fs.FileMode
-	flags stateFlags
-	// rec is set only inside the index's record map; every state handed
-	// out of it has rec cleared.
-	rec    recordFlags
+	size   int64
+	mtime  int64 // Unix nanoseconds
+	hash   uint64
+	mode   fs.FileMode
+	flags  stateFlags
 	target string
 }
 

@@ -1,6 +1,9 @@
 package indexer
 
 import (
+	"io/fs"
+	"strings"
+
 	"github.com/odod-dev/odod/indexer/relpath"
 )
 
@@ -9,6 +12,45 @@ import (
 // ChangeSet is then of that size anyway, and a 100k-entry set is not kept.
 const dirtyCap = 4096
 
+// recordFlags are the index's bookkeeping about a record.
+type recordFlags uint8
+
+const (
+	// recPending: what the last push left differs from the current state
+	// (the index's remote map holds that, when it exists).
+	recPending recordFlags = 1 << iota
+	// recUnseen: during Open only, the state is the persisted one of a path
+	// the walk has not reached yet.
+	recUnseen
+)
+
+// recKey names a record by its directory (interned: a node_modules tree
+// has 20 files a directory) and its base name, so that each record holds
+// a short name rather than a full path.
+type recKey struct {
+	dir  uint32
+	name string
+}
+
+// record is a path's current state without its link target (links holds
+// those, for the few symlinks): 32 bytes, stored by value.
+type record struct {
+	size  int64
+	mtime int64
+	hash  uint64
+	mode  fs.FileMode
+	flags stateFlags
+	rec   recordFlags
+}
+
+func (r record) exists() bool { return r.flags&flagExists != 0 }
+
+// internedDir is one directory path shared by the keys of its records.
+type internedDir struct {
+	path string
+	refs int // records keyed under it
+}
+
 // index is the record state machine of a workspace: each path's current
 // state and what the last confirmed push left in the container, how an
 // update found on disk changes them, the ChangeSet of what differs, and
@@ -16,7 +58,13 @@ const dirtyCap = 4096
 type index struct {
 	// recs holds each known path's current state (absent only while the
 	// path is pending as deleted). A synced record holds no more.
-	recs map[string]state
+	recs  map[recKey]record
+	links map[recKey]string // link targets of the records that are symlinks
+	// dirs and dirIDs intern the directory part of the keys; freeDirs are
+	// ids whose directory no record uses any more.
+	dirs     []internedDir
+	dirIDs   map[string]uint32
+	freeDirs []uint32
 	// remote holds the last pushed state of the pending records that exist
 	// in the container; a pending record missing here is absent there.
 	remote map[string]state
@@ -33,27 +81,111 @@ type index struct {
 
 func newIndex() *index {
 	return &index{
-		recs:    map[string]state{},
+		recs:    map[recKey]record{},
+		links:   map[recKey]string{},
+		dirIDs:  map[string]uint32{},
 		remote:  map[string]state{},
 		dirty:   map[string]struct{}{},
 		ignored: map[string]struct{}{},
 	}
 }
 
-func (s state) clean() state {
-	s.rec = 0
-	return s
+// lookupKey returns the key of p if its directory is known.
+func (x *index) lookupKey(p string) (recKey, bool) {
+	id, ok := x.dirIDs[parentDir(p)]
+	return recKey{dir: id, name: baseName(p)}, ok
+}
+
+// pathOf rebuilds a key's path.
+func (x *index) pathOf(k recKey) string { return joinRel(x.dirs[k.dir].path, k.name) }
+
+// get returns p's record and its state (with the link target).
+func (x *index) get(p string) (record, state, bool) {
+	k, ok := x.lookupKey(p)
+	if !ok {
+		return record{}, state{}, false
+	}
+	r, ok := x.recs[k]
+	if !ok {
+		return record{}, state{}, false
+	}
+	return r, x.stateOf(k, r), true
+}
+
+func (x *index) stateOf(k recKey, r record) state {
+	st := state{size: r.size, mtime: r.mtime, hash: r.hash, mode: r.mode, flags: r.flags}
+	if r.mode&fs.ModeSymlink != 0 {
+		st.target = x.links[k]
+	}
+	return st
+}
+
+// put stores p's record, adding its key if new.
+func (x *index) put(p string, st state, bits recordFlags) {
+	k, ok := x.lookupKey(p)
+	if ok {
+		if _, exists := x.recs[k]; !exists {
+			ok = false
+		}
+	}
+	if !ok {
+		dir := parentDir(p)
+		id, known := x.dirIDs[dir]
+		if !known {
+			dir = strings.Clone(dir)
+			if n := len(x.freeDirs); n > 0 {
+				id = x.freeDirs[n-1]
+				x.freeDirs = x.freeDirs[:n-1]
+				x.dirs[id] = internedDir{path: dir}
+			} else {
+				id = uint32(len(x.dirs))
+				x.dirs = append(x.dirs, internedDir{path: dir})
+			}
+			x.dirIDs[dir] = id
+		}
+		x.dirs[id].refs++
+		k = recKey{dir: id, name: baseName(p)}
+	}
+	// A copy of the name alone, also when the record exists (assigning
+	// replaces a map's string key): p itself, a whole path, is not kept.
+	k.name = strings.Clone(k.name)
+	x.recs[k] = record{size: st.size, mtime: st.mtime, hash: st.hash, mode: st.mode, flags: st.flags, rec: bits}
+	if st.target != "" {
+		x.links[k] = st.target
+	} else {
+		delete(x.links, k)
+	}
+}
+
+// drop removes p's record, and its directory's name when it was the last.
+func (x *index) drop(p string) {
+	k, ok := x.lookupKey(p)
+	if !ok {
+		return
+	}
+	if _, exists := x.recs[k]; !exists {
+		return
+	}
+	delete(x.recs, k)
+	delete(x.links, k)
+	d := &x.dirs[k.dir]
+	if d.refs--; d.refs == 0 {
+		delete(x.dirIDs, d.path)
+		*d = internedDir{}
+		x.freeDirs = append(x.freeDirs, k.dir)
+	}
 }
 
 // current returns a path's current state; absent when unknown.
 func (x *index) current(p string) state {
-	return x.recs[p].clean()
+	_, st, _ := x.get(p)
+	return st
 }
 
 // remoteOf is what the container holds for a record.
-func (x *index) remoteOf(p string, rec state) state {
-	if rec.rec&recPending == 0 {
-		return rec.clean()
+func (x *index) remoteOf(p string, r record, cur state) state {
+	if r.rec&recPending == 0 {
+		return cur
 	}
 	return x.remote[p]
 }
@@ -62,21 +194,19 @@ func (x *index) remoteOf(p string, rec state) state {
 // when pushing would change nothing (the remote then takes cur's mtime,
 // which is what a warm start will stat).
 func (x *index) store(p string, cur, remote state) {
-	cur, remote = cur.clean(), remote.clean()
 	if sameContent(cur, remote) {
 		delete(x.remote, p)
 		if !x.dirtyAll {
 			delete(x.dirty, p)
 		}
 		if cur.exists() {
-			x.recs[p] = cur
+			x.put(p, cur, 0)
 		} else {
-			delete(x.recs, p)
+			x.drop(p)
 		}
 		return
 	}
-	cur.rec = recPending
-	x.recs[p] = cur
+	x.put(p, cur, recPending)
 	if remote.exists() {
 		x.remote[p] = remote
 	} else {
@@ -93,22 +223,26 @@ func (x *index) store(p string, cur, remote state) {
 // loadPersisted adds a state read from the persisted index, before the
 // walk; it returns false for a duplicate path.
 func (x *index) loadPersisted(p string, st state) bool {
-	if _, dup := x.recs[p]; dup {
+	if _, _, dup := x.get(p); dup {
 		return false
 	}
-	st.rec = recUnseen
-	x.recs[p] = st
+	x.put(p, st, recUnseen)
 	return true
 }
 
 // resetPersisted forgets what loadPersisted added.
-func (x *index) resetPersisted() { clear(x.recs) }
+func (x *index) resetPersisted() {
+	clear(x.recs)
+	clear(x.links)
+	clear(x.dirIDs)
+	x.dirs, x.freeDirs = nil, nil
+}
 
 // persistedUnseen returns the persisted state of a path the walk has not
 // reached yet, for hash reuse.
 func (x *index) persistedUnseen(p string) (state, bool) {
-	if rec, ok := x.recs[p]; ok && rec.rec&recUnseen != 0 {
-		return rec.clean(), true
+	if r, st, ok := x.get(p); ok && r.rec&recUnseen != 0 {
+		return st, true
 	}
 	return state{}, false
 }
@@ -116,39 +250,45 @@ func (x *index) persistedUnseen(p string) (state, bool) {
 // see records a path the initial walk found.
 func (x *index) see(p string, st state) {
 	x.stats.add(st, 1)
-	rec, ok := x.recs[p]
+	r, old, ok := x.get(p)
 	switch {
 	case !ok:
 		x.store(p, st, state{})
-	case rec.rec&recUnseen != 0:
-		x.store(p, st, rec.clean())
+	case r.rec&recUnseen != 0:
+		x.store(p, st, old)
 	}
 }
 
 // finishLoad ends Open: what was persisted and not found again was
 // deleted since the last push.
 func (x *index) finishLoad() {
-	for p, rec := range x.recs {
-		if rec.rec&recUnseen != 0 {
-			x.store(p, state{}, rec.clean())
+	var unseen []recKey
+	for k, r := range x.recs {
+		if r.rec&recUnseen != 0 {
+			unseen = append(unseen, k)
 		}
+	}
+	for _, k := range unseen {
+		x.store(x.pathOf(k), state{}, x.stateOf(k, x.recs[k]))
 	}
 }
 
 // set records a path's new current state and says how it changed.
 func (x *index) set(p string, next state) ChangeKind {
-	next = next.clean()
-	rec, ok := x.recs[p]
+	r, prev, ok := x.get(p)
 	if !ok && !next.exists() {
 		return 0
 	}
-	prev := rec.clean()
 	if prev == next {
 		return 0
 	}
 	x.stats.add(prev, -1)
 	x.stats.add(next, 1)
-	x.store(p, next, x.remoteOf(p, rec))
+	remote := state{}
+	if ok {
+		remote = x.remoteOf(p, r, prev)
+	}
+	x.store(p, next, remote)
 	switch {
 	case !prev.exists():
 		return Added
@@ -162,7 +302,7 @@ func (x *index) set(p string, next state) ChangeKind {
 
 // setRemote records what the container now holds for a path.
 func (x *index) setRemote(p string, st state) {
-	x.store(p, x.recs[p], st)
+	x.store(p, x.current(p), st)
 }
 
 // update is what one batch found on disk, applied to the index at once.
@@ -243,8 +383,11 @@ func (x *index) apply(u update) (changes []Change, droppedDirs []string) {
 			gone[d] = struct{}{}
 		}
 		var stale []string
-		for p, rec := range x.recs {
-			if _, ok := seen[p]; !ok && rec.exists() && relpath.UnderAny(parentDir(p), gone) {
+		for k, r := range x.recs {
+			if !r.exists() || !relpath.UnderAny(x.dirs[k.dir].path, gone) {
+				continue
+			}
+			if p := x.pathOf(k); !has(seen, p) {
 				stale = append(stale, p)
 			}
 		}
@@ -264,11 +407,12 @@ func (x *index) apply(u update) (changes []Change, droppedDirs []string) {
 // pending is the ChangeSet of what differs from the last confirmed push.
 func (x *index) pending() ChangeSet {
 	cs := ChangeSet{taken: map[string]state{}, gone: map[string]state{}, epoch: x.epoch}
-	add := func(p string, rec state) {
-		if rec.rec&recPending == 0 {
+	add := func(p string) {
+		r, cur, _ := x.get(p)
+		if r.rec&recPending == 0 {
 			return
 		}
-		cur, remote := rec.clean(), x.remote[p]
+		remote := x.remote[p]
 		switch {
 		case !remote.exists():
 			cs.Added = append(cs.Added, p)
@@ -289,23 +433,25 @@ func (x *index) pending() ChangeSet {
 	}
 	if x.dirtyAll {
 		n := 0
-		for p, rec := range x.recs {
-			if rec.rec&recPending != 0 {
-				n++
-				add(p, rec)
+		var pending []string
+		for k, r := range x.recs {
+			if r.rec&recPending != 0 {
+				p := x.pathOf(k)
+				add(p)
+				if n++; n <= dirtyCap/2 {
+					pending = append(pending, p)
+				}
 			}
 		}
 		if n <= dirtyCap/2 { // few again: list them one by one
-			x.dirty, x.dirtyAll = make(map[string]struct{}, n), false
-			for p, rec := range x.recs {
-				if rec.rec&recPending != 0 {
-					x.dirty[p] = struct{}{}
-				}
+			x.dirty, x.dirtyAll = make(map[string]struct{}, len(pending)), false
+			for _, p := range pending {
+				x.dirty[p] = struct{}{}
 			}
 		}
 	} else {
 		for p := range x.dirty {
-			add(p, x.recs[p])
+			add(p)
 		}
 	}
 	sortStrings(cs.Added, cs.Modified, cs.Deleted, cs.KindChanged)
@@ -333,8 +479,13 @@ func (x *index) confirm(cs ChangeSet, meta ConfirmMeta) error {
 
 // markAllPending forgets what the container holds.
 func (x *index) markAllPending() {
-	for p, rec := range x.recs {
-		x.store(p, rec, state{})
+	keys := make([]recKey, 0, len(x.recs))
+	for k := range x.recs {
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
+		p := x.pathOf(k)
+		x.store(p, x.current(p), state{})
 	}
 	x.podUID = ""
 	x.epoch++
@@ -343,9 +494,9 @@ func (x *index) markAllPending() {
 // entries returns every current entry (unsorted).
 func (x *index) entries() []Entry {
 	out := make([]Entry, 0, len(x.recs))
-	for p, rec := range x.recs {
-		if rec.exists() {
-			out = append(out, rec.clean().entry(p))
+	for k, r := range x.recs {
+		if r.exists() {
+			out = append(out, x.stateOf(k, r).entry(x.pathOf(k)))
 		}
 	}
 	return out
@@ -354,8 +505,9 @@ func (x *index) entries() []Entry {
 // pushed returns what the container holds, for the persisted index.
 func (x *index) pushed() []persistEntry {
 	out := make([]persistEntry, 0, len(x.recs))
-	for p, rec := range x.recs {
-		if remote := x.remoteOf(p, rec); remote.exists() {
+	for k, r := range x.recs {
+		p := x.pathOf(k)
+		if remote := x.remoteOf(p, r, x.stateOf(k, r)); remote.exists() {
 			out = append(out, persistEntry{path: p, st: remote})
 		}
 	}
@@ -366,4 +518,24 @@ func (x *index) statsNow() Stats {
 	s := x.stats
 	s.Ignored = len(x.ignored)
 	return s
+}
+
+// known returns the current states of the records in dirs (the poller's
+// view of the directories it lists).
+func (x *index) known(dirs map[string]struct{}) map[string]state {
+	out := map[string]state{}
+	for k, r := range x.recs {
+		if !r.exists() {
+			continue
+		}
+		if _, ok := dirs[x.dirs[k.dir].path]; ok {
+			out[x.pathOf(k)] = x.stateOf(k, r)
+		}
+	}
+	return out
+}
+
+func has(set map[string]struct{}, p string) bool {
+	_, ok := set[p]
+	return ok
 }

@@ -357,17 +357,10 @@ func (p *processor) poll(ctx context.Context) {
 	if len(dirs) == 0 {
 		return
 	}
-	known := map[string]state{}
+	var known map[string]state
 	ignored := map[string]struct{}{}
 	p.idx.with(func(x *index) {
-		for path, rec := range x.recs {
-			if !rec.exists() {
-				continue
-			}
-			if _, ok := dirs[parentDir(path)]; ok {
-				known[path] = rec.clean()
-			}
-		}
+		known = x.known(dirs)
 		for path := range x.ignored {
 			if _, ok := dirs[parentDir(path)]; ok {
 				ignored[path] = struct{}{}

@@ -4,7 +4,7 @@
 //
 //	indexbench gen  -dir /tmp/tree [-files 100000 -dirs 5000 -mb 400]
 //	indexbench run  -dir /tmp/tree [-runs 3 -changes 20]
-//	indexbench hold -dir /tmp/tree   (child of run: RSS of an open, watched index)
+//	indexbench hold -dir /tmp/tree [-memprofile heap.pprof]   (child of run: RSS of an open, watched index)
 //	indexbench serve -dir /tmp/tree [-odod bin/odod]   (RSS of odod serve watching the tree)
 package main
 
@@ -18,6 +18,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +43,7 @@ func main() {
 	runs := fs.Int("runs", 3, "run: repetitions of each timed step (the median is reported)")
 	changes := fs.Int("changes", 20, "run: single-file changes timed")
 	odod := fs.String("odod", "bin/odod", "serve: the odod binary")
+	memProfile := fs.String("memprofile", "", "hold: write a heap profile (after a GC) to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "-dir is required")
@@ -58,7 +61,7 @@ func main() {
 	case "run":
 		err = measure(ctx, *dir, *runs, *changes)
 	case "hold":
-		err = hold(ctx, *dir)
+		err = hold(ctx, *dir, *memProfile)
 	case "serve":
 		err = serveRSS(ctx, *odod, *dir)
 	default:
@@ -295,13 +298,27 @@ func measureRSS(dir string) (rss, hwm int64, err error) {
 
 // hold opens the workspace with its watcher from the persisted index, as
 // odod serve does on workspace/open, waits, and prints VmRSS and VmHWM.
-func hold(ctx context.Context, dir string) error {
+func hold(ctx context.Context, dir, memProfile string) error {
 	w, err := indexer.Open(ctx, dir, indexer.Options{})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
+	debug.FreeOSMemory()        // as odod serve does after workspace/open
 	time.Sleep(5 * time.Second) // let the GC and the scavenger settle
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return err
