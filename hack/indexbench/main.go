@@ -6,6 +6,7 @@
 //	indexbench run  -dir /tmp/tree [-runs 3 -changes 20]
 //	indexbench hold -dir /tmp/tree [-memprofile heap.pprof]   (child of run: RSS of an open, watched index)
 //	indexbench serve -dir /tmp/tree [-odod bin/odod]   (RSS of odod serve watching the tree)
+//	indexbench size -dir /tmp/tree   (bytes a file of the persisted index, beside odo's own format)
 package main
 
 import (
@@ -31,7 +32,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: indexbench gen|run|hold|serve -dir DIR [flags]")
+		fmt.Fprintln(os.Stderr, "usage: indexbench gen|run|hold|serve|size -dir DIR [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -64,8 +65,10 @@ func main() {
 		err = hold(ctx, *dir, *memProfile)
 	case "serve":
 		err = serveRSS(ctx, *odod, *dir)
+	case "size":
+		err = indexSize(ctx, *dir)
 	default:
-		err = fmt.Errorf("unknown command %q: use gen, run, hold or serve", os.Args[1])
+		err = fmt.Errorf("unknown command %q: use gen, run, hold, serve or size", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "indexbench:", err)
@@ -299,6 +302,9 @@ func measureRSS(dir string) (rss, hwm int64, err error) {
 // hold opens the workspace with its watcher from the persisted index, as
 // odod serve does on workspace/open, waits, and prints VmRSS and VmHWM.
 func hold(ctx context.Context, dir, memProfile string) error {
+	if memProfile != "" {
+		runtime.MemProfileRate = 4096 // fine-grained: the index is many small allocations
+	}
 	w, err := indexer.Open(ctx, dir, indexer.Options{})
 	if err != nil {
 		return err
