@@ -1,9 +1,6 @@
 package indexer
 
 import (
-	"io/fs"
-	"strings"
-
 	"github.com/odod-dev/odod/indexer/relpath"
 )
 
@@ -24,33 +21,6 @@ const (
 	recUnseen
 )
 
-// recKey names a record by its directory (interned: a node_modules tree
-// has 20 files a directory) and its base name, so that each record holds
-// a short name rather than a full path.
-type recKey struct {
-	dir  uint32
-	name string
-}
-
-// record is a path's current state without its link target (links holds
-// those, for the few symlinks): 32 bytes, stored by value.
-type record struct {
-	size  int64
-	mtime int64
-	hash  uint64
-	mode  fs.FileMode
-	flags stateFlags
-	rec   recordFlags
-}
-
-func (r record) exists() bool { return r.flags&flagExists != 0 }
-
-// internedDir is one directory path shared by the keys of its records.
-type internedDir struct {
-	path string
-	refs int // records keyed under it
-}
-
 // index is the record state machine of a workspace: each path's current
 // state and what the last confirmed push left in the container, how an
 // update found on disk changes them, the ChangeSet of what differs, and
@@ -58,13 +28,7 @@ type internedDir struct {
 type index struct {
 	// recs holds each known path's current state (absent only while the
 	// path is pending as deleted). A synced record holds no more.
-	recs  map[recKey]record
-	links map[recKey]string // link targets of the records that are symlinks
-	// dirs and dirIDs intern the directory part of the keys; freeDirs are
-	// ids whose directory no record uses any more.
-	dirs     []internedDir
-	dirIDs   map[string]uint32
-	freeDirs []uint32
+	recs recordStore
 	// remote holds the last pushed state of the pending records that exist
 	// in the container; a pending record missing here is absent there.
 	remote map[string]state
@@ -81,100 +45,19 @@ type index struct {
 
 func newIndex() *index {
 	return &index{
-		recs:    map[recKey]record{},
-		links:   map[recKey]string{},
-		dirIDs:  map[string]uint32{},
+		recs:    newRecordStore(),
 		remote:  map[string]state{},
 		dirty:   map[string]struct{}{},
 		ignored: map[string]struct{}{},
 	}
 }
 
-// lookupKey returns the key of p if its directory is known.
-func (x *index) lookupKey(p string) (recKey, bool) {
-	id, ok := x.dirIDs[parentDir(p)]
-	return recKey{dir: id, name: baseName(p)}, ok
-}
-
-// pathOf rebuilds a key's path.
-func (x *index) pathOf(k recKey) string { return joinRel(x.dirs[k.dir].path, k.name) }
-
 // get returns p's record and its state (with the link target).
-func (x *index) get(p string) (record, state, bool) {
-	k, ok := x.lookupKey(p)
-	if !ok {
-		return record{}, state{}, false
-	}
-	r, ok := x.recs[k]
-	if !ok {
-		return record{}, state{}, false
-	}
-	return r, x.stateOf(k, r), true
-}
+func (x *index) get(p string) (record, state, bool) { return x.recs.get(p) }
 
-func (x *index) stateOf(k recKey, r record) state {
-	st := state{size: r.size, mtime: r.mtime, hash: r.hash, mode: r.mode, flags: r.flags}
-	if r.mode&fs.ModeSymlink != 0 {
-		st.target = x.links[k]
-	}
-	return st
-}
+func (x *index) put(p string, st state, bits recordFlags) { x.recs.put(p, st, bits) }
 
-// put stores p's record, adding its key if new.
-func (x *index) put(p string, st state, bits recordFlags) {
-	k, ok := x.lookupKey(p)
-	if ok {
-		if _, exists := x.recs[k]; !exists {
-			ok = false
-		}
-	}
-	if !ok {
-		dir := parentDir(p)
-		id, known := x.dirIDs[dir]
-		if !known {
-			dir = strings.Clone(dir)
-			if n := len(x.freeDirs); n > 0 {
-				id = x.freeDirs[n-1]
-				x.freeDirs = x.freeDirs[:n-1]
-				x.dirs[id] = internedDir{path: dir}
-			} else {
-				id = uint32(len(x.dirs))
-				x.dirs = append(x.dirs, internedDir{path: dir})
-			}
-			x.dirIDs[dir] = id
-		}
-		x.dirs[id].refs++
-		k = recKey{dir: id, name: baseName(p)}
-	}
-	// A copy of the name alone, also when the record exists (assigning
-	// replaces a map's string key): p itself, a whole path, is not kept.
-	k.name = strings.Clone(k.name)
-	x.recs[k] = record{size: st.size, mtime: st.mtime, hash: st.hash, mode: st.mode, flags: st.flags, rec: bits}
-	if st.target != "" {
-		x.links[k] = st.target
-	} else {
-		delete(x.links, k)
-	}
-}
-
-// drop removes p's record, and its directory's name when it was the last.
-func (x *index) drop(p string) {
-	k, ok := x.lookupKey(p)
-	if !ok {
-		return
-	}
-	if _, exists := x.recs[k]; !exists {
-		return
-	}
-	delete(x.recs, k)
-	delete(x.links, k)
-	d := &x.dirs[k.dir]
-	if d.refs--; d.refs == 0 {
-		delete(x.dirIDs, d.path)
-		*d = internedDir{}
-		x.freeDirs = append(x.freeDirs, k.dir)
-	}
-}
+func (x *index) drop(p string) { x.recs.drop(p) }
 
 // current returns a path's current state; absent when unknown.
 func (x *index) current(p string) state {
@@ -212,11 +95,16 @@ func (x *index) store(p string, cur, remote state) {
 	} else {
 		delete(x.remote, p)
 	}
-	if !x.dirtyAll {
-		x.dirty[p] = struct{}{}
-		if len(x.dirty) > dirtyCap {
-			x.dirty, x.dirtyAll = nil, true
-		}
+	x.markDirty(p)
+}
+
+func (x *index) markDirty(p string) {
+	if x.dirtyAll {
+		return
+	}
+	x.dirty[p] = struct{}{}
+	if len(x.dirty) > dirtyCap {
+		x.dirty, x.dirtyAll = nil, true
 	}
 }
 
@@ -231,12 +119,7 @@ func (x *index) loadPersisted(p string, st state) bool {
 }
 
 // resetPersisted forgets what loadPersisted added.
-func (x *index) resetPersisted() {
-	clear(x.recs)
-	clear(x.links)
-	clear(x.dirIDs)
-	x.dirs, x.freeDirs = nil, nil
-}
+func (x *index) resetPersisted() { x.recs.reset() }
 
 // persistedUnseen returns the persisted state of a path the walk has not
 // reached yet, for hash reuse.
@@ -259,17 +142,41 @@ func (x *index) see(p string, st state) {
 	}
 }
 
+// seeDir records the entries the initial walk found in one directory
+// (sorted by path, all directly in it): a directory the persisted index
+// did not hold is added whole.
+func (x *index) seeDir(entries []scanned) {
+	if len(entries) == 0 {
+		return
+	}
+	dir := parentDir(entries[0].path)
+	if _, known := x.recs.dirs[dir]; known {
+		for _, e := range entries {
+			x.see(e.path, e.st)
+		}
+		return
+	}
+	for _, e := range entries {
+		x.stats.add(e.st, 1)
+		x.markDirty(e.path) // nothing was pushed: each is added
+	}
+	x.recs.addDir(dir, entries, recPending)
+}
+
 // finishLoad ends Open: what was persisted and not found again was
 // deleted since the last push.
 func (x *index) finishLoad() {
-	var unseen []recKey
-	for k, r := range x.recs {
-		if r.rec&recUnseen != 0 {
-			unseen = append(unseen, k)
+	var unseen []string
+	x.recs.each(nil, func(d *dirNode, i int) {
+		if d.recs[i].rec&recUnseen != 0 {
+			unseen = append(unseen, d.pathOf(i))
 		}
+	})
+	for _, p := range unseen {
+		x.store(p, state{}, x.current(p))
 	}
-	for _, k := range unseen {
-		x.store(x.pathOf(k), state{}, x.stateOf(k, x.recs[k]))
+	if x.recs.scattered > x.recs.len()/4 {
+		x.recs.compact()
 	}
 }
 
@@ -383,14 +290,14 @@ func (x *index) apply(u update) (changes []Change, droppedDirs []string) {
 			gone[d] = struct{}{}
 		}
 		var stale []string
-		for k, r := range x.recs {
-			if !r.exists() || !relpath.UnderAny(x.dirs[k.dir].path, gone) {
-				continue
+		x.recs.each(func(dir string) bool { return relpath.UnderAny(dir, gone) }, func(d *dirNode, i int) {
+			if !d.recs[i].exists() {
+				return
 			}
-			if p := x.pathOf(k); !has(seen, p) {
+			if p := d.pathOf(i); !has(seen, p) {
 				stale = append(stale, p)
 			}
-		}
+		})
 		for _, p := range stale {
 			set(p, state{})
 		}
@@ -434,15 +341,15 @@ func (x *index) pending() ChangeSet {
 	if x.dirtyAll {
 		n := 0
 		var pending []string
-		for k, r := range x.recs {
-			if r.rec&recPending != 0 {
-				p := x.pathOf(k)
+		x.recs.each(nil, func(d *dirNode, i int) {
+			if d.recs[i].rec&recPending != 0 {
+				p := d.pathOf(i)
 				add(p)
 				if n++; n <= dirtyCap/2 {
 					pending = append(pending, p)
 				}
 			}
-		}
+		})
 		if n <= dirtyCap/2 { // few again: list them one by one
 			x.dirty, x.dirtyAll = make(map[string]struct{}, len(pending)), false
 			for _, p := range pending {
@@ -479,12 +386,9 @@ func (x *index) confirm(cs ChangeSet, meta ConfirmMeta) error {
 
 // markAllPending forgets what the container holds.
 func (x *index) markAllPending() {
-	keys := make([]recKey, 0, len(x.recs))
-	for k := range x.recs {
-		keys = append(keys, k)
-	}
-	for _, k := range keys {
-		p := x.pathOf(k)
+	paths := make([]string, 0, x.recs.len())
+	x.recs.each(nil, func(d *dirNode, i int) { paths = append(paths, d.pathOf(i)) })
+	for _, p := range paths {
 		x.store(p, x.current(p), state{})
 	}
 	x.podUID = ""
@@ -493,24 +397,26 @@ func (x *index) markAllPending() {
 
 // entries returns every current entry (unsorted).
 func (x *index) entries() []Entry {
-	out := make([]Entry, 0, len(x.recs))
-	for k, r := range x.recs {
-		if r.exists() {
-			out = append(out, x.stateOf(k, r).entry(x.pathOf(k)))
+	out := make([]Entry, 0, x.recs.len())
+	x.recs.each(nil, func(d *dirNode, i int) {
+		if r := d.recs[i]; r.exists() {
+			p := d.pathOf(i)
+			out = append(out, x.recs.stateOf(p, r).entry(p))
 		}
-	}
+	})
 	return out
 }
 
 // pushed returns what the container holds, for the persisted index.
 func (x *index) pushed() []persistEntry {
-	out := make([]persistEntry, 0, len(x.recs))
-	for k, r := range x.recs {
-		p := x.pathOf(k)
-		if remote := x.remoteOf(p, r, x.stateOf(k, r)); remote.exists() {
+	out := make([]persistEntry, 0, x.recs.len())
+	x.recs.each(nil, func(d *dirNode, i int) {
+		r := d.recs[i]
+		p := d.pathOf(i)
+		if remote := x.remoteOf(p, r, x.recs.stateOf(p, r)); remote.exists() {
 			out = append(out, persistEntry{path: p, st: remote})
 		}
-	}
+	})
 	return out
 }
 
@@ -524,14 +430,12 @@ func (x *index) statsNow() Stats {
 // view of the directories it lists).
 func (x *index) known(dirs map[string]struct{}) map[string]state {
 	out := map[string]state{}
-	for k, r := range x.recs {
-		if !r.exists() {
-			continue
+	x.recs.each(func(dir string) bool { return has(dirs, dir) }, func(d *dirNode, i int) {
+		if r := d.recs[i]; r.exists() {
+			p := d.pathOf(i)
+			out[p] = x.recs.stateOf(p, r)
 		}
-		if _, ok := dirs[x.dirs[k.dir].path]; ok {
-			out[x.pathOf(k)] = x.stateOf(k, r)
-		}
-	}
+	})
 	return out
 }
 

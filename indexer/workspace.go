@@ -259,11 +259,7 @@ func (w *Workspace) load(ctx context.Context) error {
 	}
 	wk := w.proc.newWalker(prior, w.opts.OnProgress)
 	wk.emit = func(entries []scanned) {
-		w.idx.with(func(x *index) {
-			for _, e := range entries {
-				x.see(e.path, e.st)
-			}
-		})
+		w.idx.with(func(x *index) { x.seeDir(entries) })
 	}
 	res, err := wk.walk(ctx, "", w.proc.ig.chainFor(nil, "", false))
 	if err != nil {

@@ -324,6 +324,11 @@ func hold(ctx context.Context, dir, memProfile string) error {
 		if err := f.Close(); err != nil {
 			return err
 		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		mib := func(n uint64) float64 { return float64(n) / (1 << 20) }
+		fmt.Fprintf(os.Stderr, "heap: alloc %.1f MiB, in use %.1f (of spans), idle not released %.1f; stacks %.1f; GC metadata %.1f; spans %.1f; other %.1f\n",
+			mib(ms.HeapAlloc), mib(ms.HeapInuse), mib(ms.HeapIdle-ms.HeapReleased), mib(ms.StackInuse), mib(ms.GCSys), mib(ms.MSpanInuse), mib(ms.OtherSys))
 	}
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
