@@ -17,8 +17,9 @@ func syntheticIndex(w *Workspace, n int) {
 	now := time.Now().UnixNano()
 	for i := range n {
 		p := fmt.Sprintf("node_modules/pkg-%d/lib/sub-%d/file-%d.js", i/170, i%7, i)
-		w.records[p] = &record{cur: state{size: 4096, mtime: now, mode: 0o644, hash: uint64(i), flags: flagExists | flagHashed}, synced: true}
-		w.stats.add(w.records[p].cur, 1)
+		st := state{size: 4096, mtime: now, mode: 0o644, hash: uint64(i), flags: flagExists | flagHashed}
+		w.idx.x.store(p, st, st)
+		w.idx.x.stats.add(st, 1)
 	}
 }
 
@@ -42,9 +43,7 @@ func BenchmarkPendingOneChange(b *testing.B) {
 		b.Fatal(err)
 	}
 	syntheticIndex(w, 100_000)
-	w.mu.Lock()
-	w.setCurLocked("src/app.js", state{size: 10, mtime: 1, mode: 0o644, flags: flagExists})
-	w.mu.Unlock()
+	w.idx.with(func(x *index) { x.set("src/app.js", state{size: 10, mtime: 1, mode: 0o644, flags: flagExists}) })
 	b.ReportAllocs()
 	for b.Loop() {
 		if cs := w.Pending(); cs.Len() != 1 {
@@ -75,7 +74,7 @@ func BenchmarkApplyOneChange(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		batch, err := w.apply(context.Background(), takenEvents{paths: map[string]evFlags{"app.js": evWrite}})
+		batch, err := w.proc.apply(context.Background(), takenEvents{paths: map[string]evFlags{"app.js": evWrite}})
 		if err != nil || len(batch.Changes) != 1 {
 			b.Fatal(err, batch.Changes)
 		}

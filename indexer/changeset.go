@@ -3,6 +3,8 @@ package indexer
 import (
 	"slices"
 	"strings"
+
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 // ChangeKind is the kind of one change; the values are LSP's FileChangeType
@@ -46,13 +48,18 @@ type Batch struct {
 // ChangeSet is what differs between the workspace and what the last
 // confirmed push left in the container. Paths are slash-separated,
 // relative, sorted, so a directory comes before what it contains. A rename
-// is a delete plus an add; a path whose type changed (file to directory) is
-// Modified and its Entry has the new type.
+// is a delete plus an add. A path whose kind changed (a file, a directory
+// or a symlink became another of the three) is in both Deleted and Added,
+// and in KindChanged: the push deletes the old entry first, then creates
+// the new one. Entry returns its new entry, DeletedEntry the old one.
 //
 // A ChangeSet is an immutable snapshot: changes that happen after it was
 // taken are not in it, and stay pending after Confirm.
 type ChangeSet struct {
 	Added, Modified, Deleted []string
+	// KindChanged lists the paths in both Deleted and Added because their
+	// kind changed.
+	KindChanged []string
 
 	// taken holds the state of each added or modified path when the
 	// ChangeSet was taken; gone the last pushed state of each deleted one.
@@ -61,8 +68,10 @@ type ChangeSet struct {
 	epoch uint64
 }
 
-// Len is the number of changed paths.
-func (cs ChangeSet) Len() int { return len(cs.Added) + len(cs.Modified) + len(cs.Deleted) }
+// Len is the number of changed paths (a kind change counts once).
+func (cs ChangeSet) Len() int {
+	return len(cs.Added) + len(cs.Modified) + len(cs.Deleted) - len(cs.KindChanged)
+}
 
 // Empty reports whether there is nothing to push.
 func (cs ChangeSet) Empty() bool { return cs.Len() == 0 }
@@ -74,6 +83,15 @@ func (cs ChangeSet) Entry(path string) (Entry, bool) {
 	if st, ok := cs.taken[path]; ok {
 		return st.entry(path), true
 	}
+	if st, ok := cs.gone[path]; ok {
+		return st.entry(path), true
+	}
+	return Entry{}, false
+}
+
+// DeletedEntry returns what the last push left at a deleted path, the old
+// entry of a path whose kind changed included.
+func (cs ChangeSet) DeletedEntry(path string) (Entry, bool) {
 	if st, ok := cs.gone[path]; ok {
 		return st.entry(path), true
 	}
@@ -104,12 +122,13 @@ func (cs ChangeSet) DeletedRoots() []string {
 }
 
 func (cs ChangeSet) underDeletedDir(p string) bool {
-	for dir := parentDir(p); dir != ""; dir = parentDir(dir) {
-		if st, ok := cs.gone[dir]; ok && st.isDir() {
-			return true
-		}
+	if p == "" {
+		return false
 	}
-	return false
+	return relpath.UnderAnyFunc(relpath.Parent(p), func(dir string) bool {
+		st, ok := cs.gone[dir]
+		return dir != "" && ok && st.isDir()
+	})
 }
 
 func sortedPaths(set map[string]struct{}) []string {

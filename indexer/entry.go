@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 // Entry is one indexed path as the push sees it.
@@ -45,8 +47,9 @@ const (
 )
 
 // state is the compact in-memory form of an Entry without its path; the
-// zero value means "absent". It is kept small because there is one or two
-// per file (current and last pushed) for trees of 100k files.
+// zero value means "absent". It is kept small because there is one per
+// file (and a second one for the few changed since the last push) for
+// trees of 100k files.
 type state struct {
 	size   int64
 	mtime  int64 // Unix nanoseconds
@@ -55,6 +58,10 @@ type state struct {
 	flags  stateFlags
 	target string
 }
+
+// kindOf is the type of an existing state: a change of it (file to
+// directory, …) is a delete of the old entry and an add of the new one.
+func (s state) kind() fs.FileMode { return s.mode & fs.ModeType }
 
 func (s state) exists() bool { return s.flags&flagExists != 0 }
 func (s state) hashed() bool { return s.flags&flagHashed != 0 }
@@ -221,13 +228,7 @@ func validRelPath(p string) bool {
 }
 
 // parentDir returns the parent of a relative path; "" is the root.
-func parentDir(p string) string {
-	i := strings.LastIndexByte(p, '/')
-	if i < 0 {
-		return ""
-	}
-	return p[:i]
-}
+func parentDir(p string) string { return relpath.Parent(p) }
 
 func baseName(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
 
@@ -236,12 +237,4 @@ func joinRel(dir, name string) string {
 		return name
 	}
 	return dir + "/" + name
-}
-
-// isUnder reports whether p is dir or inside it; every path is under "".
-func isUnder(p, dir string) bool {
-	if dir == "" {
-		return true
-	}
-	return p == dir || (len(p) > len(dir) && p[len(dir)] == '/' && p[:len(dir)] == dir)
 }

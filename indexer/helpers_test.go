@@ -207,8 +207,8 @@ func confirmAll(t *testing.T, w *Workspace, pod string) {
 	if err := w.Confirm(w.Pending(), ConfirmMeta{PodUID: pod}); err != nil {
 		t.Fatalf("Confirm: %v", err)
 	}
-	if err := w.Flush(context.Background()); err != nil {
-		t.Fatalf("Flush: %v", err)
+	if err := w.WaitPersisted(context.Background()); err != nil {
+		t.Fatalf("WaitPersisted: %v", err)
 	}
 	if cs := w.Pending(); !cs.Empty() {
 		t.Fatalf("still pending after confirming everything: %+v", view(cs))

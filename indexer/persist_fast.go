@@ -3,6 +3,7 @@ package indexer
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 // encoding/json, so the result never depends on which path ran
 // (FuzzDecodeIndexFastAgrees). emit returns false to reject a duplicate.
 func streamIndexFast(r *bufio.Reader, emit func(path string, st state) bool) (podUID string, ok bool) {
-	const head = `{"kind":"FileIndex","apiVersion":"v1","odod":{"schema":1,"podUID":`
+	const head = `{"kind":"FileIndex","apiVersion":"v1","odod":{"schema":`
 	line, err := readLine(r)
 	if err != nil {
 		return "", false
@@ -26,18 +27,40 @@ func streamIndexFast(r *bufio.Reader, emit func(path string, st state) bool) (po
 	if !ok {
 		return "", false
 	}
+	var compact *compactFields
+	switch {
+	case bytes.HasPrefix(rest, []byte(`1,"podUID":`)):
+		rest = rest[len(`1,"podUID":`):]
+	case bytes.HasPrefix(rest, []byte(`2,"podUID":`)):
+		rest = rest[len(`2,"podUID":`):]
+		compact = &compactFields{}
+	default:
+		return "", false
+	}
 	uid, rest, ok := cutPlainString(rest)
-	if !ok || !bytes.Equal(rest, []byte(`},"Files":{`)) {
+	if !ok {
+		return "", false
+	}
+	if compact != nil {
+		if rest, ok = cutCompactFields(rest, compact); !ok {
+			return "", false
+		}
+	}
+	if !bytes.Equal(rest, []byte(`},"Files":{`)) {
 		return "", false
 	}
 	podUID = string(uid)
 	last := false
+	var prevKey []byte
 	for {
 		line, err := readLine(r)
 		if err != nil {
 			return "", false
 		}
 		if bytes.Equal(line, []byte("}}")) {
+			if compact != nil && !compact.done() {
+				return "", false
+			}
 			// Only whitespace may follow.
 			tail, err := io.ReadAll(r)
 			return podUID, err == nil && len(bytes.TrimSpace(tail)) == 0
@@ -52,11 +75,94 @@ func streamIndexFast(r *bufio.Reader, emit func(path string, st state) bool) (po
 			return "", false
 		}
 		k := string(key)
-		st, valid := decodeFileData(k, fd)
+		var st state
+		valid := false
+		if compact == nil {
+			st, valid = decodeFileData(k, fd)
+		} else if fd.Mode == 0 && fd.Hash == "" && fd.Link == "" && bytes.Compare(key, prevKey) > 0 {
+			// Schema 2 entries are odo's fields alone, in path order (the
+			// order odod's fields follow; encoding/json sorts the keys).
+			var more bool
+			st, valid, more = compact.next(k, fd)
+			valid = valid && more
+			prevKey = append(prevKey[:0], key...)
+		}
 		if !valid || !emit(k, st) {
 			return "", false // rare: encoding/json's path counts and reports it
 		}
 	}
+}
+
+// cutCompactFields reads schema 2's fields after the podUID, exactly as
+// encodeIndex writes them.
+func cutCompactFields(b []byte, c *compactFields) ([]byte, bool) {
+	var ok bool
+	if b, ok = bytes.CutPrefix(b, []byte(`,"modes":[`)); !ok {
+		return nil, false
+	}
+	var n int64
+	for !bytes.HasPrefix(b, []byte("]")) {
+		if len(c.modes) > 0 {
+			if b, ok = bytes.CutPrefix(b, []byte(",")); !ok {
+				return nil, false
+			}
+		}
+		if n, b, ok = cutInt(b); !ok || n > 1<<32-1 {
+			return nil, false
+		}
+		c.modes = append(c.modes, uint32(n))
+	}
+	if b, ok = bytes.CutPrefix(b, []byte(`],"runs":[`)); !ok {
+		return nil, false
+	}
+	for !bytes.HasPrefix(b, []byte("]")) {
+		if len(c.runs) > 0 {
+			if b, ok = bytes.CutPrefix(b, []byte(",")); !ok {
+				return nil, false
+			}
+		}
+		if n, b, ok = cutInt(b); !ok {
+			return nil, false
+		}
+		c.runs = append(c.runs, n)
+	}
+	if b, ok = bytes.CutPrefix(b, []byte(`],"hashes":`)); !ok {
+		return nil, false
+	}
+	var enc []byte
+	if enc, b, ok = cutPlainString(b); !ok {
+		return nil, false
+	}
+	var err error
+	if c.hashes, err = base64.StdEncoding.AppendDecode(nil, enc); err != nil {
+		return nil, false
+	}
+	if b, ok = bytes.CutPrefix(b, []byte(`,"links":{`)); !ok {
+		return nil, false
+	}
+	c.links = map[string]string{}
+	for !bytes.HasPrefix(b, []byte("}")) {
+		if len(c.links) > 0 {
+			if b, ok = bytes.CutPrefix(b, []byte(",")); !ok {
+				return nil, false
+			}
+		}
+		var k, v []byte
+		if k, b, ok = cutPlainString(b); !ok {
+			return nil, false
+		}
+		if b, ok = bytes.CutPrefix(b, []byte(":")); !ok {
+			return nil, false
+		}
+		if v, b, ok = cutPlainString(b); !ok {
+			return nil, false
+		}
+		if _, dup := c.links[string(k)]; dup {
+			return nil, false // encoding/json's last-wins is the reference
+		}
+		c.links[string(k)] = string(v)
+	}
+	return b[1:], true
 }
 
 // readLine returns one line without its "\n"; a missing final newline is
@@ -96,14 +202,13 @@ func parseEntryLine(rest []byte) (key []byte, fd fileDataJSON, ok bool) {
 		return nil, fd, false
 	}
 	fd.LastModifiedDate = string(date)
-	if rest, ok = bytes.CutPrefix(rest, []byte(`,"Mode":`)); !ok {
-		return nil, fd, false
+	if r, has := bytes.CutPrefix(rest, []byte(`,"Mode":`)); has {
+		var mode int64
+		if mode, rest, ok = cutInt(r); !ok || mode > 1<<32-1 {
+			return nil, fd, false
+		}
+		fd.Mode = uint32(mode)
 	}
-	var mode int64
-	if mode, rest, ok = cutInt(rest); !ok || mode > 1<<32-1 {
-		return nil, fd, false
-	}
-	fd.Mode = uint32(mode)
 	if r, has := bytes.CutPrefix(rest, []byte(`,"Hash":`)); has {
 		var h []byte
 		if h, rest, ok = cutPlainString(r); !ok {

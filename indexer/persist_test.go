@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"bytes"
+	"encoding/json"
 	"io/fs"
 	"strings"
 	"testing"
@@ -120,5 +121,86 @@ func TestFastDecoderTakesOurOwnOutput(t *testing.T) {
 	}
 	if _, ok := decodeIndexFast(buf.Bytes()); !ok {
 		t.Fatal("the fast reader rejected encodeIndex's output")
+	}
+}
+
+// An index written by an earlier odod (schema 1: odod's fields in each
+// entry) is still read, by both readers.
+func TestSchema1IndexIsStillRead(t *testing.T) {
+	data := []byte(`{"kind":"FileIndex","apiVersion":"v1","odod":{"schema":1,"podUID":"u"},"Files":{
+"a":{"Size":4096,"LastModifiedDate":"2024-05-06T07:08:09.5Z","Mode":16877},
+"a/b.txt":{"Size":3,"LastModifiedDate":"2024-05-06T07:08:09Z","Mode":33188,"Hash":"000000000000002a"},
+"l":{"Size":1,"LastModifiedDate":"2024-05-06T07:08:09Z","Mode":41471,"Link":"a"}
+}}
+`)
+	fast, ok := decodeIndexFast(data)
+	if !ok {
+		t.Fatal("the fast reader rejected a schema 1 index")
+	}
+	for name, p := range map[string]persistedIndex{"fast": fast, "encoding/json": decodeIndexJSON(data)} {
+		if p.state != IndexLoaded || p.podUID != "u" || len(p.files) != 3 {
+			t.Fatalf("%s: %v %q %d files: %v", name, p.state, p.podUID, len(p.files), p.reason)
+		}
+		if st := p.files["a/b.txt"]; !st.hashed() || st.hash != 42 || !st.isRegular() {
+			t.Errorf("%s: a/b.txt %+v", name, st)
+		}
+		if st := p.files["l"]; st.target != "a" || st.mode&fs.ModeSymlink == 0 {
+			t.Errorf("%s: l %+v", name, st)
+		}
+	}
+}
+
+// odo reads the file with its own FileIndex type: every entry has its
+// size and mtime, and odod's fields do not get in the way.
+func TestIndexFileReadsAsOdosFileIndex(t *testing.T) {
+	entries := syntheticEntries(50)
+	entries = append(entries, persistEntry{"l", state{mode: fs.ModeSymlink | 0o777, mtime: 5, size: 2, target: "x", flags: flagExists}})
+	var buf bytes.Buffer
+	if err := encodeIndex(&buf, "uid", append([]persistEntry(nil), entries...)); err != nil {
+		t.Fatal(err)
+	}
+	var odo struct {
+		Kind, APIVersion string
+		Files            map[string]struct {
+			Size             int64
+			LastModifiedDate time.Time
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &odo); err != nil {
+		t.Fatalf("odo's type cannot read it: %v", err)
+	}
+	if odo.Kind != "FileIndex" || odo.APIVersion != "v1" || len(odo.Files) != len(entries) {
+		t.Fatalf("odo reads kind %q version %q, %d files", odo.Kind, odo.APIVersion, len(odo.Files))
+	}
+	for _, e := range entries {
+		f := odo.Files[e.path]
+		if f.Size != e.st.size || !f.LastModifiedDate.Equal(time.Unix(0, e.st.mtime)) {
+			t.Errorf("%s: odo reads %+v, want size %d mtime %v", e.path, f, e.st.size, time.Unix(0, e.st.mtime))
+		}
+	}
+}
+
+// Fields that do not match the entries make the file corrupt, in both
+// readers: a hash too few, or a run too long.
+func TestCompactFieldsMismatchIsCorrupt(t *testing.T) {
+	var buf bytes.Buffer
+	if err := encodeIndex(&buf, "uid", syntheticEntries(3)); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.String()
+	for name, bad := range map[string]string{
+		"one entry too many": strings.Replace(good, `"runs":[3,1]`, `"runs":[4,1]`, 1),
+		"one entry too few":  strings.Replace(good, `"runs":[3,1]`, `"runs":[2,1]`, 1),
+		"unknown mode":       strings.Replace(good, `"runs":[3,1]`, `"runs":[3,3]`, 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: the test did not change the file:\n%s", name, good)
+		}
+		if _, ok := decodeIndexFast([]byte(bad)); ok {
+			t.Errorf("%s: the fast reader accepted it", name)
+		}
+		if p := decodeIndex([]byte(bad)); p.state != IndexCorrupt {
+			t.Errorf("%s: %v, want corrupt", name, p.state)
+		}
 	}
 }

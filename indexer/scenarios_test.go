@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 // Atomic-save sequences as editors and tools do them. After each, the only
@@ -125,18 +128,22 @@ func TestSymlinks(t *testing.T) {
 	}
 	confirmAll(t, w, "p")
 
-	// Retargeting a link is a modification; replacing a file by a link too.
+	// Retargeting a link is a modification; replacing a file by a link is
+	// a kind change: the file is deleted, the link added.
 	tr.remove("to-file")
 	tr.symlink("dir/b.txt", "to-file")
 	tr.remove("a.txt")
 	tr.symlink("dir/b.txt", "a.txt")
-	waitPending(t, w, csView{Modified: []string{"a.txt", "to-file"}})
+	waitPending(t, w, csView{Added: []string{"a.txt"}, Modified: []string{"to-file"}, Deleted: []string{"a.txt"}})
 	if e, _ := w.Entry("a.txt"); !e.IsSymlink() {
 		t.Errorf("a.txt should now be a link: %+v", e)
 	}
+	if cs := w.Pending(); !slices.Equal(cs.KindChanged, []string{"a.txt"}) {
+		t.Errorf("KindChanged = %q, want [a.txt]", cs.KindChanged)
+	}
 	// Writing through a link to a directory is seen under the real path.
 	tr.write("to-dir/c.txt", "c")
-	waitPending(t, w, csView{Added: []string{"dir/c.txt"}, Modified: []string{"a.txt", "to-file"}})
+	waitPending(t, w, csView{Added: []string{"a.txt", "dir/c.txt"}, Modified: []string{"to-file"}, Deleted: []string{"a.txt"}})
 }
 
 func TestDeleteWholeDirectory(t *testing.T) {
@@ -162,13 +169,13 @@ func TestDeleteWholeDirectory(t *testing.T) {
 	if e, ok := cs.Entry("gone"); !ok || !e.IsDir() {
 		t.Errorf("the deleted entry of gone should say directory: %+v", e)
 	}
-	w.watchMu.Lock()
-	for p := range w.watched {
-		if isUnder(p, "gone") {
+	w.watch.mu.Lock()
+	for p := range w.watch.watched {
+		if relpath.Under(p, "gone") {
 			t.Errorf("watch on %q kept after deletion", p)
 		}
 	}
-	w.watchMu.Unlock()
+	w.watch.mu.Unlock()
 	if st := w.Stats(); st.Files != 1 || st.Dirs != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -239,9 +246,7 @@ func TestEditingIgnoreFileTakesEffectAtOnce(t *testing.T) {
 	if st := w.Stats(); st.Ignored != 4 {
 		t.Errorf("ignored %d, want 4 (.odo, debug.log, build, sub/trace.log)", st.Ignored)
 	}
-	w.watchMu.Lock()
-	_, watchingBuild := w.watched["build"]
-	w.watchMu.Unlock()
+	watchingBuild := w.watch.isWatched("build")
 	if watchingBuild {
 		t.Error("build/ is ignored but still watched")
 	}
@@ -369,14 +374,14 @@ func TestOverflowRescansAndWarns(t *testing.T) {
 	confirmAll(t, w, "p")
 	// Lose the events of a/ (as an overflow would), change things, then
 	// report the overflow.
-	w.unwatchDir("a")
+	w.watch.unwatchDir("a")
 	tr.write("a/x.txt", "changed")
 	tr.write("a/new.txt", "n")
 	time.Sleep(100 * time.Millisecond)
 	if cs := w.Pending(); !cs.Empty() {
 		t.Fatalf("changes seen without a watch: %+v", view(cs))
 	}
-	w.events.addOverflow()
+	w.queue.addOverflow()
 	waitPending(t, w, csView{Added: []string{"a/new.txt"}, Modified: []string{"a/x.txt"}})
 	eventually(t, "an overflow batch", func() bool {
 		rec.mu.Lock()
@@ -406,9 +411,7 @@ func TestWatchLimitFallsBackToPollingAndWarns(t *testing.T) {
 	if !rec.warned("fs.inotify.max_user_watches") {
 		t.Fatalf("no warning with the fix; warnings: %q", rec.warnings)
 	}
-	w.watchMu.Lock()
-	watched, polled := len(w.watched), len(w.polled)
-	w.watchMu.Unlock()
+	watched, polled := w.watch.counts()
 	if watched != 2 || polled != 3 {
 		t.Errorf("watched %d, polled %d; want 2 and 3", watched, polled)
 	}
@@ -453,7 +456,7 @@ func TestConcurrentUse(t *testing.T) {
 			_ = w.Stats()
 			_ = w.Snapshot()
 			w.Hint([]string{"d1/f1.txt"})
-			if err := w.Flush(ctx); err != nil && ctx.Err() == nil {
+			if err := w.WaitPersisted(ctx); err != nil && ctx.Err() == nil {
 				t.Error(err)
 			}
 		}
@@ -483,5 +486,100 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if !slices.Equal(live, want) {
 		t.Errorf("live index differs from a fresh walk:\n live  %q\n fresh %q", live, want)
+	}
+}
+
+// TestKindChangesOnDisk replaces a path by each other kind with the
+// watcher running: the ChangeSet deletes the old entry and adds the new.
+func TestKindChangesOnDisk(t *testing.T) {
+	makers := map[string]func(tr *tree, p string){
+		"file":    func(tr *tree, p string) { tr.write(p, "content") },
+		"dir":     func(tr *tree, p string) { tr.write(p+"/inside.txt", "i") },
+		"symlink": func(tr *tree, p string) { tr.symlink("target.txt", p) },
+	}
+	for _, from := range []string{"file", "dir", "symlink"} {
+		for _, to := range []string{"file", "dir", "symlink"} {
+			if from == to {
+				continue
+			}
+			t.Run(from+" to "+to, func(t *testing.T) {
+				tr := newTree(t, map[string]string{"target.txt": "t"})
+				makers[from](tr, "p")
+				rec := &recorder{}
+				w := open(t, tr.root, testOptions(t, rec))
+				confirmAll(t, w, "pod")
+				tr.remove("p")
+				makers[to](tr, "p")
+				want := csView{Added: []string{"p"}, Deleted: []string{"p"}}
+				if from == "dir" {
+					want.Deleted = append(want.Deleted, "p/inside.txt")
+				}
+				if to == "dir" {
+					want.Added = append(want.Added, "p/inside.txt")
+				}
+				waitPending(t, w, want)
+				cs := w.Pending()
+				if !slices.Equal(cs.KindChanged, []string{"p"}) {
+					t.Errorf("KindChanged %q, want [p]", cs.KindChanged)
+				}
+				if e, _ := cs.DeletedEntry("p"); kindName(e) != from {
+					t.Errorf("old entry %+v, want a %s", e, from)
+				}
+				if e, _ := cs.Entry("p"); kindName(e) != to {
+					t.Errorf("new entry %+v, want a %s", e, to)
+				}
+				confirmAll(t, w, "pod")
+			})
+		}
+	}
+}
+
+func kindName(e Entry) string {
+	switch {
+	case e.IsDir():
+		return "dir"
+	case e.IsSymlink():
+		return "symlink"
+	case e.IsRegular():
+		return "file"
+	}
+	return "none"
+}
+
+// TestFlushAppliesSavesWithoutTheQuietWindow: with a quiet window far
+// longer than the test, a save is in the ChangeSet right after Flush.
+func TestFlushAppliesSavesWithoutTheQuietWindow(t *testing.T) {
+	tr := newTree(t, map[string]string{"a.txt": "a"})
+	rec := &recorder{}
+	opts := testOptions(t, rec)
+	opts.QuietWindow = time.Hour
+	opts.MaxDelay = time.Hour
+	w := open(t, tr.root, opts)
+	confirmAll(t, w, "pod")
+	for i := range 3 {
+		tr.write("a.txt", fmt.Sprintf("saved %d", i))
+		tr.write(fmt.Sprintf("new-%d.txt", i), "n")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := w.Flush(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
+		var added []string
+		for j := 0; j <= i; j++ {
+			added = append(added, fmt.Sprintf("new-%d.txt", j))
+		}
+		if got, want := view(w.Pending()), (csView{Added: added, Modified: []string{"a.txt"}}); !got.equal(want) {
+			t.Fatalf("round %d: pending right after Flush %+v, want %+v", i, got, want)
+		}
+	}
+	if rec.batchCount() == 0 {
+		t.Error("the flushed batch was not reported to OnChange")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Flush after Close: %v, want ErrClosed", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -258,6 +259,9 @@ func (w *walker) readDir(task dirTask, res *walkResult, buf []byte, report func(
 		}
 	}
 	if w.emit != nil {
+		// In name order, each record is appended to its directory's
+		// records rather than inserted among them.
+		slices.SortFunc(found, func(a, b scanned) int { return strings.Compare(a.path, b.path) })
 		w.emit(found)
 		res.scratch = found[:0]
 	} else {

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 )
 
@@ -40,7 +39,7 @@ type Options struct {
 	// limit reached) are polled (default 2 s).
 	PollInterval time.Duration
 	// PersistDelay coalesces index writes after Confirm (default 250 ms);
-	// Flush and Close write at once.
+	// WaitPersisted and Close write at once.
 	PersistDelay time.Duration
 	Hashing      HashPolicy
 	// Workers for the parallel walk (default 2×GOMAXPROCS, at least 4).
@@ -138,104 +137,32 @@ var (
 	ErrClosed = errors.New("the workspace index is closed; open the workspace again")
 )
 
-// record is one path's current state and what the last confirmed push left
-// in the container. Most of the time the two are the same (synced), and
-// only one state is kept.
-type record struct {
-	cur    state
-	pushed *state // when !synced: the remote state; nil means absent remotely
-	synced bool
-	// unseen: during Open only, cur holds the persisted state of a path
-	// the walk has not reached yet.
-	unseen bool
-}
-
-func (r *record) remote() state {
-	if r.synced {
-		return r.cur
-	}
-	if r.pushed != nil {
-		return *r.pushed
-	}
-	return state{}
-}
-
-func (r *record) setCur(next state) {
-	if r.synced {
-		old := r.cur
-		r.pushed, r.synced = &old, false
-		if !old.exists() {
-			r.pushed = nil
-		}
-	}
-	r.cur = next
-	r.settle()
-}
-
-func (r *record) setRemote(s state) {
-	r.synced, r.pushed = false, nil
-	if s.exists() {
-		r.pushed = &s
-	}
-	r.settle()
-}
-
-// settle folds the remote state into cur when pushing would change
-// nothing; the remote then takes cur's mtime, which is what a warm start
-// will stat.
-func (r *record) settle() {
-	if !r.synced && sameContent(r.cur, r.remote()) {
-		r.synced, r.pushed = true, nil
-	}
-}
-
-// Workspace is the live index of one workspace root. All methods are safe
-// for concurrent use.
+// Workspace is the live index of one workspace root: the record state
+// machine (index) behind one lock, the watcher that feeds its event queue,
+// the processor that applies the queued events, and the persister that
+// writes it after confirms. All methods are safe for concurrent use.
 type Workspace struct {
 	root     string // absolute, symlinks resolved
 	rootSeen string // absolute as given, for editor paths
 	opts     Options
 	logger   *zap.Logger
-	ig       *ignorer
 
-	mu         sync.Mutex
-	records    map[string]*record
-	dirty      map[string]struct{} // paths whose record is not synced
-	ignoredSet map[string]struct{}
-	stats      Stats
-	podUID     string
-	indexState IndexFileState
-	// indexProblem says why a corrupt or foreign index was not used.
+	idx *lockedIndex
+	// indexState and indexProblem say what Open found in the persisted
+	// index; set before Open returns.
+	indexState   IndexFileState
 	indexProblem string
-	epoch        uint64
-	confirmGen   uint64
-	writtenGen   uint64
-	writeErr     error
-	writeDone    chan struct{}
-	closed       bool
 
-	// dirRules holds each directory's parsed ignore file; owned by the
-	// goroutine that runs walks and event processing.
-	dirRules map[string][]rule
+	queue   *eventQueue
+	warn    *warner
+	watch   *watcher // nil with NoWatch
+	proc    *processor
+	persist *persister
 
-	events eventQueue
-
-	watchMu    sync.Mutex
-	fsw        *fsnotify.Watcher
-	watching   bool
-	watched    map[string]struct{}
-	polled     map[string]struct{}
-	limitHits  int
-	limitShown int
-	warned     map[string]bool
-
-	bufs        sync.Pool // read buffers for hashing
-	persistKick chan struct{}
-	flushNow    chan struct{}
-	cancel      context.CancelFunc
-	done        chan struct{}
-	wg          sync.WaitGroup
-	closeOnce   sync.Once
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when every goroutine has returned
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 func newWorkspace(root string, opts Options) (*Workspace, error) {
@@ -255,25 +182,34 @@ func newWorkspace(root string, opts Options) (*Workspace, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("workspace root %s is not a directory; open the folder that holds the component's source", abs)
 	}
-	return &Workspace{
-		root:        resolved,
-		rootSeen:    abs,
-		opts:        opts,
-		logger:      opts.Logger.With(zap.String("workspace", resolved)),
-		ig:          newIgnorer(opts.IgnorePatterns, opts.NoGitignore),
-		records:     map[string]*record{},
-		dirty:       map[string]struct{}{},
-		ignoredSet:  map[string]struct{}{},
-		dirRules:    map[string][]rule{},
-		writeDone:   make(chan struct{}),
-		watched:     map[string]struct{}{},
-		polled:      map[string]struct{}{},
-		warned:      map[string]bool{},
-		persistKick: make(chan struct{}, 1),
-		flushNow:    make(chan struct{}, 1),
-		done:        make(chan struct{}),
-		events:      newEventQueue(),
-	}, nil
+	logger := opts.Logger.With(zap.String("workspace", resolved))
+	w := &Workspace{
+		root:     resolved,
+		rootSeen: abs,
+		opts:     opts,
+		logger:   logger,
+		idx:      &lockedIndex{x: newIndex()},
+		queue:    newEventQueue(),
+		warn:     &warner{logger: logger, onWarning: opts.OnWarning},
+		done:     make(chan struct{}),
+	}
+	if !opts.NoWatch {
+		w.watch = newWatcher(resolved, opts, w.queue, w.warn, w.relPath, logger)
+	}
+	w.proc = &processor{
+		root:     resolved,
+		opts:     opts,
+		logger:   logger,
+		ig:       newIgnorer(opts.IgnorePatterns, opts.NoGitignore),
+		idx:      w.idx,
+		queue:    w.queue,
+		watch:    w.watch,
+		warn:     w.warn,
+		dirRules: map[string][]rule{},
+		flushes:  make(chan chan error),
+	}
+	w.persist = newPersister(opts.PersistDelay, w.writeIndex)
+	return w, nil
 }
 
 // Open builds the index of root and, unless opts.NoWatch, keeps it current
@@ -285,63 +221,30 @@ func Open(ctx context.Context, root string, opts Options) (*Workspace, error) {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
-	if !w.opts.NoWatch {
-		w.watching = true
-		w.startWatcher(bg)
+	if w.watch != nil {
+		w.watch.start(bg)
 	}
 	if err := w.load(ctx); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
 	w.wg.Add(2)
-	go func() { defer w.wg.Done(); w.processLoop(bg) }()
-	go func() { defer w.wg.Done(); w.persistLoop(bg) }()
+	go func() { defer w.wg.Done(); w.proc.run(bg) }()
+	go func() { defer w.wg.Done(); w.persist.run(bg) }()
 	go func() { w.wg.Wait(); close(w.done) }()
 	return w, nil
-}
-
-func (w *Workspace) newWalker(prior func(string) (state, bool), progress func(int)) *walker {
-	wk := &walker{
-		root:     w.root,
-		ig:       w.ig,
-		workers:  w.opts.Workers,
-		hash:     w.opts.Hashing == HashContent,
-		logger:   w.logger,
-		prior:    prior,
-		progress: progress,
-		bufs:     &w.bufs,
-	}
-	if w.watching {
-		wk.beforeRead = w.watchDir
-	}
-	return wk
-}
-
-// priorFromIndex looks a path up in the live index, for hash reuse.
-func (w *Workspace) priorFromIndex(rel string) (state, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if rec := w.records[rel]; rec != nil && rec.cur.exists() {
-		return rec.cur, true
-	}
-	return state{}, false
 }
 
 // load reads the persisted index and walks the tree. The persisted
 // entries go straight into the records (as unseen), and the walk's
 // entries straight onto them, so that no second copy of a 100k-file index
-// is ever built.
+// is ever built. It runs before the processor's goroutine starts.
 func (w *Workspace) load(ctx context.Context) error {
-	p := loadIndexFile(w.root, func(path string, st state) bool {
-		if _, dup := w.records[path]; dup {
-			return false
-		}
-		w.records[path] = &record{cur: st, unseen: true}
-		return true
-	}, func() { clear(w.records) })
+	x := w.idx.x
+	p := loadIndexFile(w.root, x.loadPersisted, x.resetPersisted)
 	switch p.state {
 	case IndexCorrupt, IndexForeign:
-		clear(w.records)
+		x.resetPersisted()
 		w.logger.Warn("the persisted file index cannot be used; rebuilding it, and the next push sends every file",
 			zap.String("file", IndexFile), zap.Stringer("state", p.state), zap.Error(p.reason))
 	case IndexLoaded:
@@ -350,245 +253,111 @@ func (w *Workspace) load(ctx context.Context) error {
 				zap.String("file", IndexFile), zap.Int("entries", p.skipped))
 		}
 	}
-	prior := func(rel string) (state, bool) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if rec := w.records[rel]; rec != nil && rec.unseen {
-			return rec.cur, true
-		}
-		return state{}, false
+	prior := func(rel string) (st state, ok bool) {
+		w.idx.with(func(x *index) { st, ok = x.persistedUnseen(rel) })
+		return st, ok
 	}
-	wk := w.newWalker(prior, w.opts.OnProgress)
+	wk := w.proc.newWalker(prior, w.opts.OnProgress)
 	wk.emit = func(entries []scanned) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		for _, e := range entries {
-			w.seeLocked(e.path, e.st)
-		}
+		w.idx.with(func(x *index) { x.seeDir(entries) })
 	}
-	res, err := wk.walk(ctx, "", w.ig.chainFor(nil, "", false))
+	res, err := wk.walk(ctx, "", w.proc.ig.chainFor(nil, "", false))
 	if err != nil {
 		return fmt.Errorf("index %s: %w", w.root, err)
 	}
-
-	w.mu.Lock()
-	w.indexState, w.podUID = p.state, p.podUID
+	w.idx.with(func(x *index) {
+		x.podUID = p.podUID
+		x.finishLoad()
+		for _, ig := range res.ignored {
+			x.ignored[ig] = struct{}{}
+		}
+	})
+	w.indexState = p.state
 	if p.reason != nil {
 		w.indexProblem = p.reason.Error()
 	}
-	for path, rec := range w.records {
-		if rec.unseen { // persisted, not found: deleted since the last push
-			remote := rec.cur
-			rec.cur, rec.unseen, rec.pushed, rec.synced = state{}, false, &remote, false
-		}
-		w.trackLocked(path, rec)
+	w.proc.dirRules = res.rules
+	if w.watch != nil {
+		w.watch.warnAboutLimit()
 	}
-	for _, ig := range res.ignored {
-		w.ignoredSet[ig] = struct{}{}
-	}
-	w.dirRules = res.rules
-	w.mu.Unlock()
-	w.warnAboutLimit()
 	return nil
-}
-
-// seeLocked records a path the initial walk found.
-func (w *Workspace) seeLocked(path string, st state) {
-	w.stats.add(st, 1)
-	rec := w.records[path]
-	if rec == nil {
-		w.records[path] = &record{cur: st}
-		return
-	}
-	if rec.unseen {
-		remote := rec.cur
-		rec.cur, rec.unseen = st, false
-		if sameContent(st, remote) {
-			rec.synced = true
-		} else {
-			rec.pushed = &remote
-		}
-	}
-}
-
-// trackLocked keeps the dirty set and drops records that say nothing.
-func (w *Workspace) trackLocked(path string, rec *record) {
-	if !rec.synced {
-		w.dirty[path] = struct{}{}
-		return
-	}
-	delete(w.dirty, path)
-	if !rec.cur.exists() {
-		delete(w.records, path)
-	}
-}
-
-// setCurLocked records a path's new state and says how it changed.
-func (w *Workspace) setCurLocked(path string, next state) ChangeKind {
-	rec := w.records[path]
-	if rec == nil {
-		if !next.exists() {
-			return 0
-		}
-		rec = &record{}
-		w.records[path] = rec
-	}
-	prev := rec.cur
-	if prev == next {
-		return 0
-	}
-	w.stats.add(prev, -1)
-	w.stats.add(next, 1)
-	rec.setCur(next)
-	w.trackLocked(path, rec)
-	switch {
-	case !prev.exists():
-		return Added
-	case !next.exists():
-		return Deleted
-	case !sameContent(prev, next):
-		return Modified
-	}
-	return 0
 }
 
 // Root is the workspace's absolute path, symlinks resolved.
 func (w *Workspace) Root() string { return w.root }
 
 // IndexFileState says what Open found in the persisted index.
-func (w *Workspace) IndexFileState() IndexFileState {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.indexState
-}
+func (w *Workspace) IndexFileState() IndexFileState { return w.indexState }
 
 // Stats returns the index's totals.
-func (w *Workspace) Stats() Stats {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.statsLocked()
-}
-
-func (w *Workspace) statsLocked() Stats {
-	s := w.stats
-	s.Ignored = len(w.ignoredSet)
+func (w *Workspace) Stats() (s Stats) {
+	w.idx.with(func(x *index) { s = x.statsNow() })
 	return s
 }
 
 // Pending returns what changed since the last confirmed push. Its cost is
-// in the number of changed paths, not in the size of the tree.
-func (w *Workspace) Pending() ChangeSet {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	cs := ChangeSet{taken: map[string]state{}, gone: map[string]state{}, epoch: w.epoch}
-	for path := range w.dirty {
-		rec := w.records[path]
-		if rec == nil || rec.synced {
-			delete(w.dirty, path)
-			continue
-		}
-		remote := rec.remote()
-		switch {
-		case !remote.exists():
-			cs.Added = append(cs.Added, path)
-			cs.taken[path] = rec.cur
-		case !rec.cur.exists():
-			cs.Deleted = append(cs.Deleted, path)
-			cs.gone[path] = remote
-		default:
-			cs.Modified = append(cs.Modified, path)
-			cs.taken[path] = rec.cur
-		}
-	}
-	sortStrings(cs.Added, cs.Modified, cs.Deleted)
+// in the number of changed paths, not in the size of the tree. Call Flush
+// first to include what was saved in the last moments (the quiet window).
+func (w *Workspace) Pending() (cs ChangeSet) {
+	w.idx.with(func(x *index) { cs = x.pending() })
 	return cs
+}
+
+// Flush applies the file events received so far at once, without waiting
+// for the quiet window that coalesces them, and returns when the index
+// holds them: a Pending taken after it includes every save that happened
+// before Flush was called (an editor's save-then-push). The batch is
+// reported to OnChange as usual.
+func (w *Workspace) Flush(ctx context.Context) error {
+	if w.done == nil || w.cancel == nil {
+		return ErrClosed
+	}
+	return w.proc.flush(ctx, w.done)
 }
 
 // Confirm records that the push of cs succeeded: the container now holds
 // each path as it was when cs was taken. Paths that changed since stay
-// pending. The index is then written in the background (see Flush).
+// pending. The index is then written in the background (see WaitPersisted).
 func (w *Workspace) Confirm(cs ChangeSet, meta ConfirmMeta) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
+	var err error
+	if !w.idx.with(func(x *index) { err = x.confirm(cs, meta) }) {
 		return ErrClosed
 	}
-	if cs.epoch != w.epoch {
-		return ErrStaleChangeSet
+	if err != nil {
+		return err
 	}
-	for path, st := range cs.taken {
-		w.setRemoteLocked(path, st)
-	}
-	for _, path := range cs.Deleted {
-		w.setRemoteLocked(path, state{})
-	}
-	if meta.PodUID != "" {
-		w.podUID = meta.PodUID
-	}
-	w.confirmGen++
-	select {
-	case w.persistKick <- struct{}{}:
-	default:
-	}
+	w.persist.confirmedOne()
 	return nil
-}
-
-func (w *Workspace) setRemoteLocked(path string, st state) {
-	rec := w.records[path]
-	if rec == nil {
-		if !st.exists() {
-			return
-		}
-		rec = &record{}
-		w.records[path] = rec
-	}
-	rec.setRemote(st)
-	w.trackLocked(path, rec)
 }
 
 // MarkAllPending forgets what the container holds, so the next Pending
 // lists every file as added: a full push, e.g. to a new pod. ChangeSets
 // taken before can no longer be confirmed.
 func (w *Workspace) MarkAllPending() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for path, rec := range w.records {
-		rec.setRemote(state{})
-		w.trackLocked(path, rec)
-	}
-	w.podUID = ""
-	w.epoch++
+	w.idx.with(func(x *index) { x.markAllPending() })
 }
 
 // LastPodUID is the pod the last confirmed push went to, as persisted; ""
 // if unknown (then push everything).
-func (w *Workspace) LastPodUID() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.podUID
+func (w *Workspace) LastPodUID() (uid string) {
+	w.idx.with(func(x *index) { uid = x.podUID })
+	return uid
 }
 
 // Entry returns the current entry of a path.
-func (w *Workspace) Entry(path string) (Entry, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if rec := w.records[path]; rec != nil && rec.cur.exists() {
-		return rec.cur.entry(path), true
-	}
-	return Entry{}, false
+func (w *Workspace) Entry(path string) (e Entry, ok bool) {
+	w.idx.with(func(x *index) {
+		if st := x.current(path); st.exists() {
+			e, ok = st.entry(path), true
+		}
+	})
+	return e, ok
 }
 
 // Snapshot returns every current entry, sorted by path: the full list for
 // a resync. It copies the index (time and memory in its size).
-func (w *Workspace) Snapshot() []Entry {
-	w.mu.Lock()
-	out := make([]Entry, 0, len(w.records))
-	for path, rec := range w.records {
-		if rec.cur.exists() {
-			out = append(out, rec.cur.entry(path))
-		}
-	}
-	w.mu.Unlock()
+func (w *Workspace) Snapshot() (out []Entry) {
+	w.idx.with(func(x *index) { out = x.entries() })
 	sortEntries(out)
 	return out
 }
@@ -599,7 +368,7 @@ func (w *Workspace) Snapshot() []Entry {
 func (w *Workspace) Hint(paths []string) {
 	for _, p := range paths {
 		if rel, ok := w.relPath(p); ok {
-			w.events.add(rel, evHint)
+			w.queue.add(rel, evHint)
 		}
 	}
 }
@@ -634,85 +403,26 @@ func (w *Workspace) abs(rel string) string {
 	return filepath.Join(w.root, filepath.FromSlash(rel))
 }
 
-// Flush waits until everything confirmed so far is written to the index
-// file, and returns the error of that write.
-func (w *Workspace) Flush(ctx context.Context) error {
-	w.mu.Lock()
-	target := w.confirmGen
-	for w.writtenGen < target {
-		if w.closed {
-			w.mu.Unlock()
-			return ErrClosed
-		}
-		ch := w.writeDone
-		w.mu.Unlock()
-		select {
-		case w.flushNow <- struct{}{}:
-		default:
-		}
-		select {
-		case w.persistKick <- struct{}{}:
-		default:
-		}
-		select {
-		case <-ch:
-		case <-w.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		w.mu.Lock()
-	}
-	err := w.writeErr
-	w.mu.Unlock()
-	return err
+// WaitPersisted waits until everything confirmed so far is written to the
+// index file, and returns the error of that write.
+func (w *Workspace) WaitPersisted(ctx context.Context) error {
+	return w.persist.wait(ctx)
 }
 
-func (w *Workspace) persistLoop(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			w.persist()
-			return
-		case <-w.persistKick:
-		}
-		timer := time.NewTimer(w.opts.PersistDelay)
-		select {
-		case <-timer.C:
-		case <-w.flushNow:
-		case <-ctx.Done():
-		}
-		timer.Stop()
-		w.persist()
+// writeIndex writes what the container holds to the index file (the
+// persister's write).
+func (w *Workspace) writeIndex() error {
+	var entries []persistEntry
+	var podUID string
+	if !w.idx.with(func(x *index) { entries, podUID = x.pushed(), x.podUID }) {
+		return ErrClosed
 	}
-}
-
-// persist writes the index if a confirm happened since the last write.
-func (w *Workspace) persist() {
-	w.mu.Lock()
-	gen := w.confirmGen
-	if gen == w.writtenGen {
-		w.mu.Unlock()
-		return
-	}
-	entries := make([]persistEntry, 0, len(w.records))
-	for path, rec := range w.records {
-		if remote := rec.remote(); remote.exists() {
-			entries = append(entries, persistEntry{path: path, st: remote})
-		}
-	}
-	podUID := w.podUID
-	w.mu.Unlock()
-
 	err := writeIndexFile(w.root, podUID, entries)
 	if err != nil {
 		w.logger.Error("cannot write the file index", zap.Error(err))
-		w.warn("index-write", fmt.Sprintf("odod could not save the file index of %s: %v. Pushes still work; a restart will push more files than needed.", w.root, err))
+		w.warn.once("index-write", fmt.Sprintf("odod could not save the file index of %s: %v. Pushes still work; a restart will push more files than needed.", w.root, err))
 	}
-	w.mu.Lock()
-	w.writtenGen, w.writeErr = gen, err
-	close(w.writeDone)
-	w.writeDone = make(chan struct{})
-	w.mu.Unlock()
+	return err
 }
 
 // Close stops the watcher and the goroutines, writes what was confirmed
@@ -722,39 +432,15 @@ func (w *Workspace) Close() error {
 		if w.cancel != nil {
 			w.cancel()
 		}
-		w.watchMu.Lock()
-		if w.fsw != nil {
-			_ = w.fsw.Close()
+		if w.watch != nil {
+			w.watch.close()
 		}
-		w.watchMu.Unlock()
 		w.wg.Wait()
-		w.mu.Lock()
-		w.closed = true
-		w.records, w.dirty, w.ignoredSet, w.dirRules = nil, nil, nil, nil
-		w.stats = Stats{}
-		w.mu.Unlock()
+		w.idx.mu.Lock()
+		w.idx.x = nil
+		w.idx.mu.Unlock()
 	})
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.writtenGen < w.confirmGen {
-		return ErrClosed
-	}
-	return w.writeErr
-}
-
-// warn sends a user-facing message once per kind.
-func (w *Workspace) warn(kind, msg string) {
-	w.watchMu.Lock()
-	seen := w.warned[kind]
-	w.warned[kind] = true
-	w.watchMu.Unlock()
-	if seen && kind != "index-write" {
-		return
-	}
-	w.logger.Warn(msg)
-	if w.opts.OnWarning != nil {
-		w.opts.OnWarning(msg)
-	}
+	return w.persist.result()
 }
 
 // Report is the read-only comparison of a tree with its persisted index.
@@ -785,7 +471,7 @@ func Compare(ctx context.Context, root string, opts Options) (Report, error) {
 		IndexFile:    w.abs(IndexFile),
 		IndexState:   w.indexState,
 		IndexProblem: w.indexProblem,
-		PodUID:       w.podUID,
+		PodUID:       w.LastPodUID(),
 		Stats:        w.Stats(),
 		Changes:      w.Pending(),
 	}
@@ -795,19 +481,5 @@ func Compare(ctx context.Context, root string, opts Options) (Report, error) {
 func sortStrings(lists ...[]string) {
 	for _, l := range lists {
 		slicesSort(l)
-	}
-}
-
-func isUnderAny(p string, set map[string]struct{}) bool {
-	if len(set) == 0 {
-		return false
-	}
-	for dir := p; ; dir = parentDir(dir) {
-		if _, ok := set[dir]; ok {
-			return true
-		}
-		if dir == "" {
-			return false
-		}
 	}
 }

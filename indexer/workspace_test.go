@@ -58,10 +58,7 @@ func TestOpenIndexesTreeAndRespectsRules(t *testing.T) {
 	if len(progress) == 0 || progress[len(progress)-1] < 8 {
 		t.Errorf("progress reports %v, want a final count of at least the 8 indexed entries", progress)
 	}
-	w.watchMu.Lock()
-	_, watchedIgnored := w.watched["node_modules"]
-	_, watchedSrc := w.watched["src"]
-	w.watchMu.Unlock()
+	watchedIgnored, watchedSrc := w.watch.isWatched("node_modules"), w.watch.isWatched("src")
 	if watchedIgnored || !watchedSrc {
 		t.Errorf("watches: node_modules=%v (want false), src=%v (want true)", watchedIgnored, watchedSrc)
 	}

@@ -8,9 +8,9 @@ import (
 	"io/fs"
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/odod-dev/odod/agent"
+	"github.com/odod-dev/odod/indexer/relpath"
 )
 
 // Entry is a local path as a push sees it (from the workspace index).
@@ -158,7 +158,7 @@ func PlanFull(local []Entry, remote []Entry) Plan {
 	var dirs, files []Op
 	for _, e := range local {
 		r, onRemote := remoteByPath[e.Path]
-		if onRemote && deletedUnder(deleted, e.Path) {
+		if onRemote && relpath.UnderAny(e.Path, deleted) {
 			onRemote = false
 		}
 		switch {
@@ -226,25 +226,11 @@ func topmost(paths []string) []string {
 	var out []string
 	for _, p := range sorted {
 		p = path.Clean(p)
-		if deletedUnder(kept, p) {
+		if relpath.UnderAny(p, kept) {
 			continue
 		}
 		kept[p] = true
 		out = append(out, p)
 	}
 	return out
-}
-
-// deletedUnder reports whether p or one of its parents is deleted.
-func deletedUnder(deleted map[string]bool, p string) bool {
-	for {
-		if deleted[p] {
-			return true
-		}
-		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			return false
-		}
-		p = p[:i]
-	}
 }

@@ -4,8 +4,9 @@
 //
 //	indexbench gen  -dir /tmp/tree [-files 100000 -dirs 5000 -mb 400]
 //	indexbench run  -dir /tmp/tree [-runs 3 -changes 20]
-//	indexbench hold -dir /tmp/tree   (child of run: RSS of an open, watched index)
+//	indexbench hold -dir /tmp/tree [-memprofile heap.pprof]   (child of run: RSS of an open, watched index)
 //	indexbench serve -dir /tmp/tree [-odod bin/odod]   (RSS of odod serve watching the tree)
+//	indexbench size -dir /tmp/tree   (bytes a file of the persisted index, beside odo's own format)
 package main
 
 import (
@@ -18,6 +19,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +32,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: indexbench gen|run|hold|serve -dir DIR [flags]")
+		fmt.Fprintln(os.Stderr, "usage: indexbench gen|run|hold|serve|size -dir DIR [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -41,6 +44,7 @@ func main() {
 	runs := fs.Int("runs", 3, "run: repetitions of each timed step (the median is reported)")
 	changes := fs.Int("changes", 20, "run: single-file changes timed")
 	odod := fs.String("odod", "bin/odod", "serve: the odod binary")
+	memProfile := fs.String("memprofile", "", "hold: write a heap profile (after a GC) to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "-dir is required")
@@ -58,11 +62,13 @@ func main() {
 	case "run":
 		err = measure(ctx, *dir, *runs, *changes)
 	case "hold":
-		err = hold(ctx, *dir)
+		err = hold(ctx, *dir, *memProfile)
 	case "serve":
 		err = serveRSS(ctx, *odod, *dir)
+	case "size":
+		err = indexSize(ctx, *dir)
 	default:
-		err = fmt.Errorf("unknown command %q: use gen, run, hold or serve", os.Args[1])
+		err = fmt.Errorf("unknown command %q: use gen, run, hold, serve or size", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "indexbench:", err)
@@ -295,13 +301,35 @@ func measureRSS(dir string) (rss, hwm int64, err error) {
 
 // hold opens the workspace with its watcher from the persisted index, as
 // odod serve does on workspace/open, waits, and prints VmRSS and VmHWM.
-func hold(ctx context.Context, dir string) error {
+func hold(ctx context.Context, dir, memProfile string) error {
+	if memProfile != "" {
+		runtime.MemProfileRate = 4096 // fine-grained: the index is many small allocations
+	}
 	w, err := indexer.Open(ctx, dir, indexer.Options{})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
+	debug.FreeOSMemory()        // as odod serve does after workspace/open
 	time.Sleep(5 * time.Second) // let the GC and the scavenger settle
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		mib := func(n uint64) float64 { return float64(n) / (1 << 20) }
+		fmt.Fprintf(os.Stderr, "heap: alloc %.1f MiB, in use %.1f (of spans), idle not released %.1f; stacks %.1f; GC metadata %.1f; spans %.1f; other %.1f\n",
+			mib(ms.HeapAlloc), mib(ms.HeapInuse), mib(ms.HeapIdle-ms.HeapReleased), mib(ms.StackInuse), mib(ms.GCSys), mib(ms.MSpanInuse), mib(ms.OtherSys))
+	}
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return err

@@ -1,0 +1,354 @@
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.uber.org/zap"
+
+	"github.com/odod-dev/odod/indexer/relpath"
+)
+
+// watcher keeps one inotify instance with a watch on each indexed
+// directory, turns its events into queued paths, and lists the directories
+// that could not be watched (the inotify limit) so that they are polled.
+// Its reader goroutine lives until close or renew.
+type watcher struct {
+	root         string
+	logger       *zap.Logger
+	queue        *eventQueue
+	warn         *warner
+	relPath      func(string) (string, bool)
+	pollInterval time.Duration
+	// limit, when positive, makes watches beyond that many fail as the
+	// kernel does when fs.inotify.max_user_watches is reached (tests).
+	limit int
+
+	mu         sync.Mutex
+	fsw        *fsnotify.Watcher
+	watched    map[string]struct{}
+	polled     map[string]struct{}
+	limitHits  int
+	limitShown int
+	readers    sync.WaitGroup
+}
+
+func newWatcher(root string, opts Options, queue *eventQueue, warn *warner, relPath func(string) (string, bool), logger *zap.Logger) *watcher {
+	return &watcher{
+		root:         root,
+		logger:       logger,
+		queue:        queue,
+		warn:         warn,
+		relPath:      relPath,
+		pollInterval: opts.PollInterval,
+		limit:        opts.watchLimit,
+		watched:      map[string]struct{}{},
+		polled:       map[string]struct{}{},
+	}
+}
+
+func (w *watcher) abs(rel string) string {
+	if rel == "" {
+		return w.root
+	}
+	return filepath.Join(w.root, filepath.FromSlash(rel))
+}
+
+// start creates the inotify instance and the goroutine that drains it.
+// Directories are added by the walks (watchDir), before being listed.
+func (w *watcher) start(ctx context.Context) {
+	fsw, err := fsnotify.NewBufferedWatcher(4096)
+	if err != nil {
+		w.warn.once("no-watcher", fmt.Sprintf("odod cannot watch %s for changes (%v), so it polls it every %s, which is slower. "+
+			"If the error is \"too many open files\", raise the inotify instance limit: sudo sysctl -w fs.inotify.max_user_instances=1024",
+			w.root, err, w.pollInterval))
+		return
+	}
+	w.mu.Lock()
+	w.fsw = fsw
+	w.mu.Unlock()
+	w.readers.Add(1)
+	go func() {
+		defer w.readers.Done()
+		w.readEvents(ctx, fsw)
+	}()
+}
+
+func (w *watcher) readEvents(ctx context.Context, fsw *fsnotify.Watcher) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-fsw.Events:
+			if !ok {
+				return
+			}
+			rel, ok := w.relPath(ev.Name)
+			if !ok || underAlwaysExcluded(rel) {
+				continue
+			}
+			w.queue.add(rel, flagsOf(ev.Op))
+		case err, ok := <-fsw.Errors:
+			if !ok {
+				return
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				w.queue.addOverflow()
+				continue
+			}
+			w.logger.Warn("file watcher error", zap.Error(err))
+		}
+	}
+}
+
+// drain waits until the events the kernel delivered so far are queued: the
+// fsnotify channel is empty and stays so for a moment (its reader may be
+// handing over the last event it read).
+func (w *watcher) drain(ctx context.Context) error {
+	w.mu.Lock()
+	fsw := w.fsw
+	w.mu.Unlock()
+	if fsw == nil {
+		return nil
+	}
+	for quiet := 0; quiet < 2; {
+		if len(fsw.Events) > 0 {
+			quiet = 0
+		} else {
+			quiet++
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Microsecond):
+		}
+	}
+	return nil
+}
+
+func underAlwaysExcluded(rel string) bool {
+	for _, c := range strings.Split(rel, "/") {
+		if alwaysExcluded(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// watchDir adds a watch for a directory about to be listed; when the kernel
+// refuses (inotify limit), the directory is polled instead.
+func (w *watcher) watchDir(rel string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fsw == nil {
+		w.polled[rel] = struct{}{}
+		return
+	}
+	if _, ok := w.watched[rel]; ok {
+		return
+	}
+	var err error
+	if w.limit > 0 && len(w.watched) >= w.limit {
+		err = syscall.ENOSPC
+	} else {
+		err = w.fsw.Add(w.abs(rel))
+	}
+	switch {
+	case err == nil:
+		w.watched[rel] = struct{}{}
+		delete(w.polled, rel)
+	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, syscall.ENOSPC):
+		w.polled[rel] = struct{}{}
+		w.limitHits++
+	default:
+		w.polled[rel] = struct{}{}
+		w.logger.Warn("cannot watch directory; polling it", zap.String("path", rel), zap.Error(err))
+	}
+}
+
+func (w *watcher) unwatchDir(rel string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.watched[rel]; ok && w.fsw != nil {
+		_ = w.fsw.Remove(w.abs(rel)) // already gone when the directory was deleted
+	}
+	delete(w.watched, rel)
+	delete(w.polled, rel)
+}
+
+// unwatchUnder drops the watches of directories under the given ones.
+func (w *watcher) unwatchUnder(dirs map[string]struct{}) {
+	if len(dirs) == 0 {
+		return
+	}
+	w.mu.Lock()
+	var drop []string
+	for p := range w.watched {
+		if relpath.UnderAny(p, dirs) {
+			drop = append(drop, p)
+		}
+	}
+	for p := range w.polled {
+		if relpath.UnderAny(p, dirs) {
+			drop = append(drop, p)
+		}
+	}
+	w.mu.Unlock()
+	for _, p := range drop {
+		w.unwatchDir(p)
+	}
+}
+
+// renew replaces the inotify instance after lost events; the rescan that
+// follows adds every directory again before listing it.
+func (w *watcher) renew(ctx context.Context) {
+	w.mu.Lock()
+	old := w.fsw
+	w.fsw = nil
+	w.watched = map[string]struct{}{}
+	w.polled = map[string]struct{}{}
+	w.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	w.start(ctx)
+}
+
+// close stops the inotify instance and waits for its readers.
+func (w *watcher) close() {
+	w.mu.Lock()
+	if w.fsw != nil {
+		_ = w.fsw.Close()
+	}
+	w.mu.Unlock()
+	w.readers.Wait()
+}
+
+// isWatched reports whether a directory has a watch (tests).
+func (w *watcher) isWatched(rel string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.watched[rel]
+	return ok
+}
+
+// counts returns the number of watched and polled directories.
+func (w *watcher) counts() (watched, polled int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.watched), len(w.polled)
+}
+
+func (w *watcher) warnAboutLimit() {
+	w.mu.Lock()
+	hits, polled := w.limitHits, len(w.polled)
+	shown := w.limitShown
+	w.limitShown = hits
+	w.mu.Unlock()
+	if hits == 0 || shown > 0 {
+		return
+	}
+	limit := "unknown"
+	if b, err := os.ReadFile("/proc/sys/fs/inotify/max_user_watches"); err == nil {
+		limit = strings.TrimSpace(string(b))
+	}
+	w.warn.once("watch-limit", fmt.Sprintf("odod cannot watch %d directories of %s: the inotify watch limit (fs.inotify.max_user_watches = %s) is reached. "+
+		"They are polled every %s instead, which is slower and costs CPU. Fix: sudo sysctl -w fs.inotify.max_user_watches=524288 "+
+		"(to keep it after a reboot: echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-odod-inotify.conf), then reopen the workspace.",
+		polled, w.root, limit, w.pollInterval))
+}
+
+// polledDirs returns the directories that could not be watched, after
+// trying once more to watch them (the limit may have been raised).
+func (w *watcher) polledDirs() map[string]struct{} {
+	w.mu.Lock()
+	dirs := make(map[string]struct{}, len(w.polled))
+	for d := range w.polled {
+		dirs[d] = struct{}{}
+	}
+	w.mu.Unlock()
+	for d := range dirs {
+		w.watchDir(d)
+	}
+	return dirs
+}
+
+// poll lists dirs and queues the paths whose lstat changed against known
+// (the indexed entries of those directories), as events would have;
+// ignored paths are left alone.
+func (w *watcher) poll(ctx context.Context, dirs map[string]struct{}, known map[string]state, ignored map[string]struct{}) {
+	seen := map[string]struct{}{}
+	for d := range dirs {
+		if ctx.Err() != nil {
+			return
+		}
+		list, err := os.ReadDir(w.abs(d))
+		if err != nil {
+			w.queue.add(d, evPoll)
+			continue
+		}
+		for _, e := range list {
+			rel := joinRel(d, e.Name())
+			seen[rel] = struct{}{}
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			old, ok := known[rel]
+			if !ok {
+				if _, ign := ignored[rel]; !ign && !underAlwaysExcluded(rel) {
+					w.queue.add(rel, evPoll)
+				}
+				continue
+			}
+			st := stateFromInfo(info)
+			if old.mode != st.mode || old.size != st.size || old.mtime != st.mtime {
+				w.queue.add(rel, evPoll)
+			}
+		}
+	}
+	for p := range known {
+		if _, ok := seen[p]; !ok {
+			w.queue.add(p, evPoll)
+		}
+	}
+}
+
+// warner sends each kind of user-facing message once (the index-write
+// failure every time).
+type warner struct {
+	logger    *zap.Logger
+	onWarning func(string)
+	mu        sync.Mutex
+	sent      map[string]bool
+}
+
+func (w *warner) once(kind, msg string) {
+	w.mu.Lock()
+	seen := w.sent[kind]
+	if w.sent == nil {
+		w.sent = map[string]bool{}
+	}
+	w.sent[kind] = true
+	w.mu.Unlock()
+	if seen && kind != "index-write" {
+		return
+	}
+	w.logger.Warn(msg)
+	if w.onWarning != nil {
+		w.onWarning(msg)
+	}
+}
