@@ -25,6 +25,9 @@ import (
 // Index is the workspace index as a push uses it; *indexer.Workspace is one.
 type Index interface {
 	Root() string
+	// Flush applies the file events the watcher has queued but not yet
+	// coalesced, so that a push sent right after a save sees the save.
+	Flush(ctx context.Context) error
 	Pending() indexer.ChangeSet
 	Confirm(cs indexer.ChangeSet, meta indexer.ConfirmMeta) error
 	MarkAllPending()

@@ -95,6 +95,11 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, files map[string]string) *harness {
+	return newHarnessQuiet(t, files, 5*time.Millisecond)
+}
+
+// newHarnessQuiet is newHarness with the watcher's quiet window set.
+func newHarnessQuiet(t *testing.T, files map[string]string, quiet time.Duration) *harness {
 	t.Helper()
 	root := t.TempDir()
 	for rel, content := range files {
@@ -105,7 +110,7 @@ func newHarness(t *testing.T, files map[string]string) *harness {
 	if err := config.Save(root, cfg); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := indexer.Open(context.Background(), root, indexer.Options{Logger: zaptest.NewLogger(t), QuietWindow: 5 * time.Millisecond})
+	idx, err := indexer.Open(context.Background(), root, indexer.Options{Logger: zaptest.NewLogger(t), QuietWindow: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,5 +421,26 @@ func TestDeleteForgetsTheContainer(t *testing.T) {
 	}
 	if h.idx.Pending().Len() != 1 || h.c.State() != protocol.StateAbsent {
 		t.Fatalf("after delete: pending %+v state %s", h.idx.Pending(), h.c.State())
+	}
+}
+
+// An editor's save then push: the push must send what was saved, even
+// though the watcher's quiet window has not ended yet.
+func TestPushRightAfterASaveSendsTheSave(t *testing.T) {
+	h := newHarnessQuiet(t, map[string]string{"server.js": "v1", "package.json": "{}"}, time.Hour)
+	ctx := context.Background()
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(h.root, "server.js"), "v2-saved")
+	res, err := h.c.Push(ctx, PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesCopied != 1 {
+		t.Fatalf("push right after the save copied %d files, want 1 (%+v)", res.FilesCopied, res)
+	}
+	if got, want := h.podFiles(), []string{"package.json={}", "server.js=v2-saved"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("pod files = %v, want %v", got, want)
 	}
 }

@@ -69,6 +69,7 @@ func (f *fakePodWaiter) WaitForPod(_ context.Context, _ cluster.ComponentRef, op
 type fakeIndex struct{ root string }
 
 func (f fakeIndex) Root() string                                       { return f.root }
+func (fakeIndex) Flush(context.Context) error                          { return nil }
 func (fakeIndex) Pending() indexer.ChangeSet                           { return indexer.ChangeSet{} }
 func (fakeIndex) Confirm(indexer.ChangeSet, indexer.ConfirmMeta) error { return nil }
 func (fakeIndex) MarkAllPending()                                      {}

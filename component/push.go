@@ -35,7 +35,7 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 		return res, err
 	}
 	if opts.DryRun {
-		return c.dryRun(opts), nil
+		return c.dryRun(ctx, opts), nil
 	}
 	run := pushRun{c: c, id: pushID, progress: opts.Progress}
 
@@ -175,6 +175,9 @@ func (c *Component) syncFiles(ctx context.Context, ex Execer, pod cluster.Pod, p
 	idx := c.opts.Index
 	s.target = targetID(pod)
 	full := force || idx.LastPodUID() != s.target
+	if err := idx.Flush(ctx); err != nil {
+		return s, fmt.Errorf("take the workspace's latest changes: %w", err)
+	}
 	if full {
 		idx.MarkAllPending()
 	}
@@ -375,8 +378,9 @@ func (c *Component) propagateDeletes(ctx context.Context, tr odsync.Transport, p
 }
 
 // dryRun plans from the index alone.
-func (c *Component) dryRun(opts PushOptions) protocol.PushResult {
+func (c *Component) dryRun(ctx context.Context, opts PushOptions) protocol.PushResult {
 	idx := c.opts.Index
+	_ = idx.Flush(ctx) // a dry run shows what it can; a closed index has nothing pending
 	cs := idx.Pending()
 	var plan odsync.Plan
 	full := opts.Force || idx.LastPodUID() == ""
