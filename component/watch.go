@@ -176,7 +176,9 @@ func (w *Watch) Changed(n int) {
 	w.mu.Lock()
 	w.want = true
 	w.changedAt = time.Now()
-	w.storm = n >= w.opts.StormSize
+	// A storm's wait lasts until the push: its last, small batch must not
+	// cut it short.
+	w.storm = w.storm || n >= w.opts.StormSize
 	w.supersedeLocked()
 	w.mu.Unlock()
 	w.signal()
@@ -236,7 +238,7 @@ func (w *Watch) signal() {
 // mark records a reason to push even when nothing is pending.
 func (w *Watch) mark() {
 	w.mu.Lock()
-	w.want, w.force, w.changedAt, w.storm = true, true, time.Now(), false
+	w.want, w.force, w.changedAt = true, true, time.Now()
 	w.mu.Unlock()
 	w.signal()
 }
@@ -329,7 +331,7 @@ func (w *Watch) run(ctx context.Context, done chan struct{}) {
 func (w *Watch) pushOnce(ctx context.Context) {
 	w.mu.Lock()
 	force := w.force || w.failed
-	w.want, w.force = false, false
+	w.want, w.force, w.storm = false, false, false
 	w.mu.Unlock()
 	if !force && w.opts.Pending != nil && w.opts.Pending() == 0 {
 		// What changed went with the push that just ended.

@@ -3,6 +3,7 @@ package component
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
@@ -447,5 +449,75 @@ func TestCancelledPushLeavesChangesPending(t *testing.T) {
 	}
 	if cs := h.idx.Pending(); cs.Len() != 2 {
 		t.Fatalf("pending after a cancelled build = %+v, want both paths", cs)
+	}
+}
+
+// TestWatchCheckoutStormIsOnePush: 10,000 files written at once (a git
+// checkout) through the real index make one push that carries them all.
+func TestWatchCheckoutStormIsOnePush(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "server.js"), "v1")
+	var watch atomic.Pointer[Watch]
+	idx, err := indexer.Open(context.Background(), root, indexer.Options{Logger: zaptest.NewLogger(t), OnChange: func(b indexer.Batch) {
+		if w := watch.Load(); w != nil {
+			w.Changed(len(b.Changes))
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idx.Close() })
+	var mu sync.Mutex
+	var carried, completed []int
+	p := newFakePusher(func(ctx context.Context, n int) error {
+		cs := idx.Pending()
+		mu.Lock()
+		carried = append(carried, cs.Len())
+		mu.Unlock()
+		select { // a push takes a moment: apply, sync, build
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+		if err := idx.Confirm(cs, indexer.ConfirmMeta{PodUID: "pod"}); err != nil {
+			return err
+		}
+		mu.Lock()
+		completed = append(completed, cs.Len())
+		mu.Unlock()
+		return nil
+	})
+	w := NewWatch(p, WatchOptions{Logger: zaptest.NewLogger(t), Pending: func() int { return idx.Pending().Len() }})
+	watch.Store(w)
+	w.Start(context.Background())
+	t.Cleanup(w.Stop)
+	p.waitPush(t, 1)
+	for w.Status().Pushes != 1 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	for d := range 20 {
+		dir := filepath.Join(root, "src", fmt.Sprintf("d%02d", d))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f := range 500 {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%03d.js", f)), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Logf("10,000 files written in %s", time.Since(start))
+	p.waitPush(t, 2)
+	// The storm's last batch, the wait after it, the push.
+	time.Sleep(6 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	// One push carries the 10,000 files, 20 directories and src. A push
+	// that the storm's first small batch started is cancelled by the next
+	// batch: it confirms nothing.
+	t.Logf("pushes started with %v paths pending", carried)
+	if len(completed) != 2 || completed[1] != 10021 || w.Status().Pushing {
+		t.Fatalf("pushes completed with %v paths, want the start's and one of 10021", completed)
 	}
 }
