@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/protocol"
 )
@@ -119,5 +120,74 @@ func TestPushTakesInTheWatchersEventsFirst(t *testing.T) {
 	}
 	if n := idx.flushes.Load(); n != 1 {
 		t.Fatalf("FlushEvents called %d times before the push, want 1", n)
+	}
+}
+
+// TestWatchRetriesAnUnreachableClusterAndTellsOnce: the cluster cannot be
+// reached; the watch keeps retrying with backoff, says why in
+// odod/component/stateChanged each time, and shows one message.
+func TestWatchRetriesAnUnreachableClusterAndTellsOnce(t *testing.T) {
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	// Nothing listens on port 1.
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws := filepath.Join(dir, "ws")
+	cfg := config.New("web", "nodejs")
+	cfg.ComponentSettings.Ports = []string{"8080"}
+	if err := config.Save(ws, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := startServer(t, Options{})
+	c.initialize(&protocol.InitializationOptions{Kubeconfig: kubeconfig}, false)
+	var opened protocol.WorkspaceOpenResult
+	if err := c.call(protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: fileURI(ws)}, &opened); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(protocol.MethodWatchStart, protocol.WatchStartParams{WorkspaceID: opened.WorkspaceID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Backoff 1 s, 2 s: three pushes in about 3 s.
+	var st protocol.WatchStatus
+	for deadline := time.Now().Add(20 * time.Second); st.Pushes < 3; time.Sleep(50 * time.Millisecond) {
+		var status protocol.StatusResult
+		if err := c.call(protocol.MethodStatus, nil, &status); err != nil {
+			t.Fatal(err)
+		}
+		st = status.Workspaces[0].Watch
+		if time.Now().After(deadline) {
+			t.Fatalf("the watch did not retry: %+v", st)
+		}
+	}
+	if !st.Retrying || st.LastError == "" {
+		t.Fatalf("status while the cluster is unreachable: %+v", st)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var shown, unreachable int
+	for _, n := range c.notifications {
+		switch n.Method {
+		case protocol.MethodShowMessage:
+			shown++
+		case protocol.MethodComponentStateChanged:
+			var p protocol.StateChangedParams
+			_ = json.Unmarshal(*n.Params, &p)
+			if p.To == protocol.StateError && p.Reason != "" {
+				if unreachable == 0 {
+					t.Logf("stateChanged: %s %s", p.Reason, p.Message)
+				}
+				unreachable++
+			}
+		}
+	}
+	if shown != 1 || unreachable < 3 {
+		t.Fatalf("%d window/showMessage (want 1) and %d stateChanged to Error with a reason (want one per push)", shown, unreachable)
 	}
 }
