@@ -19,9 +19,9 @@ const maxDebounce = 10 * time.Second
 
 // eventFlusher is an index that can take in, at once, the file events its
 // watcher has seen but not yet coalesced into a batch: a push sent right
-// after a save must push what was saved.
+// after a save must push what was saved. *indexer.Workspace is one.
 type eventFlusher interface {
-	FlushEvents(ctx context.Context) error
+	Flush(ctx context.Context) error
 }
 
 // flushEvents brings the index up to date with the watcher before a push,
@@ -33,7 +33,7 @@ func (s *Server) flushEvents(ctx context.Context, sess *session) {
 	if !ok {
 		return
 	}
-	if err := f.FlushEvents(ctx); err != nil && ctx.Err() == nil {
+	if err := f.Flush(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn("cannot take in the file events before a push", zap.String("workspaceId", sess.id), zap.Error(err))
 	}
 }
@@ -154,8 +154,9 @@ type watchPusher struct {
 	comp *component.Component
 }
 
+// Push needs no flush of the index: the watch pushes after a batch, and
+// a batch taken in now would only supersede this very push.
 func (p *watchPusher) Push(ctx context.Context, opts component.PushOptions) (protocol.PushResult, error) {
-	p.s.flushEvents(ctx, p.sess)
 	// Not cancellable from the editor: odod/watch/stop stops the watch.
 	ctx, progress := p.s.startProgress(ctx, p.sess.conn, nil, "Pushing "+p.sess.name()+" (watch)", false)
 	opts.Progress = progressReporter(progress)

@@ -86,16 +86,16 @@ func TestWatchStartStatusStop(t *testing.T) {
 	}
 }
 
-// flushingIndex is an engine index that counts FlushEvents calls.
+// flushingIndex is an engine index that counts Flush calls.
 type flushingIndex struct {
 	fakeIndex
 	root    string
 	flushes atomic.Int32
 }
 
-func (f *flushingIndex) FlushEvents(context.Context) error { f.flushes.Add(1); return nil }
-func (f *flushingIndex) Root() string                      { return f.root }
-func (f *flushingIndex) Pending() indexer.ChangeSet        { return indexer.ChangeSet{} }
+func (f *flushingIndex) Flush(context.Context) error { f.flushes.Add(1); return nil }
+func (f *flushingIndex) Root() string                { return f.root }
+func (f *flushingIndex) Pending() indexer.ChangeSet  { return indexer.ChangeSet{} }
 func (f *flushingIndex) Confirm(indexer.ChangeSet, indexer.ConfirmMeta) error {
 	return nil
 }
@@ -119,7 +119,7 @@ func TestPushTakesInTheWatchersEventsFirst(t *testing.T) {
 		t.Fatalf("push without settings: %v", err)
 	}
 	if n := idx.flushes.Load(); n != 1 {
-		t.Fatalf("FlushEvents called %d times before the push, want 1", n)
+		t.Fatalf("Flush called %d times before the push, want 1", n)
 	}
 }
 

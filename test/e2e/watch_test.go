@@ -278,7 +278,39 @@ func TestWatchKeepsTheContainerInStep(t *testing.T) {
 	if st.Active {
 		t.Fatalf("watch/stop = %+v", st)
 	}
-	e.mustCall(3*time.Minute, protocol.MethodComponentDelete, protocol.ComponentDeleteParams{WorkspaceID: wsID}, nil)
+	e.mustCall(time.Minute, protocol.MethodWatchStart, protocol.WatchStartParams{WorkspaceID: wsID}, &st)
+
+	// The editor goes away while watching (its odod serve ends with the
+	// connection, and the watch with it); a file changes meanwhile. A new
+	// odod serve starts without a watch; once started, the watch's first
+	// push sends only that file, to the same pod: the index was saved.
 	e.mustCall(time.Minute, protocol.MethodShutdown, nil, nil)
 	_ = e.conn.Notify(context.Background(), protocol.MethodExit, nil)
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello from odod v5';\n")
+	e2 := startOdod(t, c.Kubeconfig)
+	e2.mustCall(30*time.Second, protocol.MethodInitialize, protocol.InitializeParams{
+		InitializationOptions: &protocol.InitializationOptions{Namespace: ns},
+	}, nil)
+	_ = e2.conn.Notify(context.Background(), protocol.MethodInitialized, struct{}{})
+	e2.mustCall(time.Minute, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: ws}).String()}, &opened)
+	if w := e2.watchStatus(opened.WorkspaceID); w.Active {
+		t.Fatalf("a new odod serve reports a watch it did not start: %+v", w)
+	}
+	e2.mustCall(time.Minute, protocol.MethodWatchStart, protocol.WatchStartParams{WorkspaceID: opened.WorkspaceID}, &st)
+	if got := converge(t, e2, cl, opened.WorkspaceID, ws, "watched", 3*time.Minute); got != newPod {
+		t.Fatalf("after reconnecting, the watch pushed to %s, want the same pod %s", got, newPod)
+	}
+	e2.mustCall(time.Minute, protocol.MethodComponentDescribe, protocol.WorkspaceParams{WorkspaceID: opened.WorkspaceID}, &desc)
+	if lp := desc.LastPush; lp == nil || lp.Full || lp.FilesCopied != 1 || !desc.Watch.Active {
+		t.Fatalf("the first watch push after reconnecting = %+v (watch %+v), want the one changed file", lp, desc.Watch)
+	}
+	// The first odod's forward ended with it.
+	e2.mustCall(time.Minute, protocol.MethodPortForward, protocol.PortForwardParams{WorkspaceID: opened.WorkspaceID, RemotePort: 8080}, &pf)
+	get(t, "http://"+pf.Address+"/", "Hello from odod v5", 2*time.Minute)
+	e2.mustCall(3*time.Minute, protocol.MethodComponentDelete, protocol.ComponentDeleteParams{WorkspaceID: opened.WorkspaceID}, nil)
+	if w := e2.watchStatus(opened.WorkspaceID); w.Active {
+		t.Fatalf("component/delete left the watch running: %+v", w)
+	}
+	e2.mustCall(time.Minute, protocol.MethodShutdown, nil, nil)
+	_ = e2.conn.Notify(context.Background(), protocol.MethodExit, nil)
 }
