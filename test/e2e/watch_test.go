@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os/exec"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/internal/lockedbuf"
 	"github.com/odod-dev/odod/internal/testcluster"
 	"github.com/odod-dev/odod/protocol"
 )
@@ -91,18 +93,27 @@ func (e *editor) watchStatus(wsID string) protocol.WatchStatus {
 // the workspace's files. It returns the pod.
 func converge(t *testing.T, e *editor, cl *cluster.Client, wsID, root, component string, timeout time.Duration) string {
 	t.Helper()
+	return convergeWhen(t, func() (bool, string) {
+		w := e.watchStatus(wsID)
+		if !w.Active {
+			t.Fatalf("the watch stopped: %+v", w)
+		}
+		return !w.Pushing && !w.Retrying && w.LastError == "", fmt.Sprintf("watch %+v", w)
+	}, cl, root, component, timeout)
+}
+
+// convergeWhen is converge with idle saying whether the watch is at rest
+// (and what it does otherwise).
+func convergeWhen(t *testing.T, idle func() (bool, string), cl *cluster.Client, root, component string, timeout time.Duration) string {
+	t.Helper()
 	ref := cluster.ComponentRef{Name: component, App: "app"}
 	want := localSums(t, root)
 	deadline := time.Now().Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
 		time.Sleep(500 * time.Millisecond)
-		w := e.watchStatus(wsID)
-		if !w.Active {
-			t.Fatalf("the watch stopped: %+v", w)
-		}
-		if w.Pushing || w.Retrying || w.LastError != "" {
-			last = fmt.Sprintf("watch %+v", w)
+		if ok, what := idle(); !ok {
+			last = what
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -313,4 +324,74 @@ func TestWatchKeepsTheContainerInStep(t *testing.T) {
 	}
 	e2.mustCall(time.Minute, protocol.MethodShutdown, nil, nil)
 	_ = e2.conn.Notify(context.Background(), protocol.MethodExit, nil)
+}
+
+// TestCLIWatch runs odod watch in a terminal: the same engine as the
+// daemon's watch, printing what it does.
+func TestCLIWatch(t *testing.T) {
+	c := testcluster.Require(t)
+	ns := c.Namespace(t, "odod-cliwatch")
+	ws := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
+	cl, err := cluster.Connect(context.Background(), cluster.Options{Kubeconfig: c.Kubeconfig, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odod(t, c.Kubeconfig, "create", "nodejs", "clw", "--context", ws, "--project", ns, "--port", "8080")
+
+	cmd := exec.Command(ododBin, "watch", "--context", ws)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
+	var out lockedbuf.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("odod watch printed:\n%s", out.String())
+		}
+	})
+	// At rest: the last thing it printed says it waits.
+	idle := func() (bool, string) {
+		text := strings.TrimSpace(out.String())
+		lines := strings.Split(text, "\n")
+		lastLine := lines[len(lines)-1]
+		return strings.HasPrefix(lastLine, "Waiting for something to change in "), "odod watch: " + lastLine
+	}
+	pod := convergeWhen(t, idle, cl, ws, "clw", 10*time.Minute)
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello from odod watch in a terminal';\n")
+	if got := convergeWhen(t, idle, cl, ws, "clw", 3*time.Minute); got != pod {
+		t.Fatalf("the pod changed from %s to %s on a file edit", pod, got)
+	}
+	if err := c.Client(t).CoreV1().Pods(ns).Delete(context.Background(), pod, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var newPod string
+	for deadline := time.Now().Add(5 * time.Minute); newPod == "" || newPod == pod; {
+		newPod = convergeWhen(t, idle, cl, ws, "clw", 5*time.Minute)
+		if time.Now().After(deadline) {
+			t.Fatalf("odod watch did not resync a new pod")
+		}
+	}
+	if !strings.Contains(out.String(), "Pushed ") {
+		t.Fatalf("odod watch printed no push result:\n%s", out.String())
+	}
+	// Ctrl-C ends it cleanly.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Fatalf("odod watch after an interrupt: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("odod watch did not end on an interrupt")
+	}
+	odod(t, c.Kubeconfig, "delete", "--context", ws)
 }
