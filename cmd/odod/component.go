@@ -76,7 +76,7 @@ func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, ho
 	}
 	comp := component.New(component.Options{
 		Index:     idx,
-		Connect:   f.cluster.cachingConnector(),
+		Connect:   func(ctx context.Context, ns string) (component.Cluster, error) { return f.cluster.connect(ctx, ns) },
 		InitImage: image,
 		Version:   version.String(),
 		Logger:    log,

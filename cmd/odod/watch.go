@@ -1,40 +1,17 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/protocol"
 )
-
-// cachingConnector connects once per namespace: a watch checks its pod
-// every few seconds, and each connection costs a discovery round trip.
-func (f *clusterFlags) cachingConnector() component.Connector {
-	var mu sync.Mutex
-	clients := map[string]*cluster.Client{}
-	return func(ctx context.Context, namespace string) (component.Cluster, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if cl, ok := clients[namespace]; ok {
-			return cl, nil
-		}
-		cl, err := f.connect(ctx, namespace)
-		if err != nil {
-			return nil, err
-		}
-		clients[namespace] = cl
-		return cl, nil
-	}
-}
 
 func newWatchCommand(streams stdio) *cobra.Command {
 	var (
