@@ -39,46 +39,52 @@ func (s *Server) flushEvents(ctx context.Context, sess *session) {
 }
 
 // handleWatch answers odod/watch/start and odod/watch/stop; handled is
-// false for other methods.
-func (s *Server) handleWatch(req *jsonrpc2.Request) (handled bool, result any, err error) {
+// false for other methods. They run in the queue's order: a watch started
+// after odod/component/create sees its settings.
+func (s *Server) handleWatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (handled bool, result any, err error) {
 	switch req.Method {
 	case protocol.MethodWatchStart:
 		p, perr := params[protocol.WatchStartParams](req)
 		if perr != nil {
 			return true, nil, perr
 		}
-		result, err = s.startWatch(p)
+		result, err = s.watchStart(ctx, conn, p)
 	case protocol.MethodWatchStop:
 		p, perr := params[protocol.WatchStopParams](req)
 		if perr != nil {
 			return true, nil, perr
 		}
-		sess, serr := s.sessionFor(p.WorkspaceID)
-		if serr != nil {
-			return true, nil, serr
-		}
-		result = sess.stopWatch()
+		result, err = s.watchStop(ctx, conn, p)
 	default:
 		return false, nil, nil
 	}
 	return true, result, err
 }
 
-// startWatch starts the workspace's watch, or gives a running one the new
+// watchStop stops the workspace's watch, if any.
+func (s *Server) watchStop(_ context.Context, _ *jsonrpc2.Conn, p protocol.WatchStopParams) (any, error) {
+	sess, err := s.sessionFor(p.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return sess.stopWatch(), nil
+}
+
+// watchStart starts the workspace's watch, or gives a running one the new
 // debounce.
-func (s *Server) startWatch(p protocol.WatchStartParams) (protocol.WatchStatus, error) {
+func (s *Server) watchStart(_ context.Context, conn *jsonrpc2.Conn, p protocol.WatchStartParams) (any, error) {
 	debounce := component.DefaultDebounce
 	if p.DebounceMs != nil {
 		d := time.Duration(*p.DebounceMs) * time.Millisecond
 		if d < 0 || d > maxDebounce {
-			return protocol.WatchStatus{}, invalidParams("debounceMs", fmt.Sprintf("%d is out of range", *p.DebounceMs),
+			return nil, invalidParams("debounceMs", fmt.Sprintf("%d is out of range", *p.DebounceMs),
 				fmt.Sprintf("Pass 0 to %d, or leave it out for %d.", maxDebounce.Milliseconds(), component.DefaultDebounce.Milliseconds()))
 		}
 		debounce = d
 	}
 	sess, comp, err := s.componentFor(p.WorkspaceID)
 	if err != nil {
-		return protocol.WatchStatus{}, err
+		return nil, err
 	}
 	s.mu.Lock()
 	serveCtx := s.serveCtx
@@ -95,10 +101,10 @@ func (s *Server) startWatch(p protocol.WatchStartParams) (protocol.WatchStatus, 
 	idx, ok := sess.index.(component.Index)
 	if !ok || sess.state == protocol.WorkspaceClosed {
 		sess.mu.Unlock()
-		return protocol.WatchStatus{}, workspaceNotFound(p.WorkspaceID)
+		return nil, workspaceNotFound(p.WorkspaceID)
 	}
 	log := s.log.With(zap.String("workspaceId", sess.id))
-	w := component.NewWatch(&watchPusher{s: s, sess: sess, comp: comp}, component.WatchOptions{
+	w := component.NewWatch(&watchPusher{s: s, conn: conn, sess: sess, comp: comp}, component.WatchOptions{
 		Debounce:     debounce,
 		Pending:      func() int { return idx.Pending().Len() },
 		SettingsFile: config.Path(sess.root),
@@ -116,12 +122,12 @@ func (s *Server) startWatch(p protocol.WatchStartParams) (protocol.WatchStatus, 
 			}
 		},
 		OnTrouble: func(err error, retryIn time.Duration) {
-			s.showMessage(sess, protocol.MessageWarning, fmt.Sprintf(
+			s.showMessage(conn, sess, protocol.MessageWarning, fmt.Sprintf(
 				"odod cannot push %s: %s. Your changes are kept; odod retries (next in %s) and pushes them as soon as it can.",
 				sess.name(), component.Coded(err).Message, retryIn.Round(time.Second)))
 		},
 		OnRecovered: func() {
-			s.showMessage(sess, protocol.MessageInfo, fmt.Sprintf("odod pushes %s again.", sess.name()))
+			s.showMessage(conn, sess, protocol.MessageInfo, fmt.Sprintf("odod pushes %s again.", sess.name()))
 		},
 	})
 	sess.watch = w
@@ -135,10 +141,9 @@ func (s *Server) startWatch(p protocol.WatchStartParams) (protocol.WatchStatus, 
 
 // showMessage tells the user something about a workspace, unless it was
 // closed meanwhile.
-func (s *Server) showMessage(sess *session, typ protocol.MessageType, message string) {
+func (s *Server) showMessage(conn *jsonrpc2.Conn, sess *session, typ protocol.MessageType, message string) {
 	sess.mu.Lock()
 	closed := sess.state == protocol.WorkspaceClosed
-	conn := sess.conn
 	sess.mu.Unlock()
 	if closed {
 		return
@@ -150,6 +155,7 @@ func (s *Server) showMessage(sess *session, typ protocol.MessageType, message st
 // own when the client can create tokens.
 type watchPusher struct {
 	s    *Server
+	conn *jsonrpc2.Conn // the connection that started the watch
 	sess *session
 	comp *component.Component
 }
@@ -158,7 +164,7 @@ type watchPusher struct {
 // a batch taken in now would only supersede this very push.
 func (p *watchPusher) Push(ctx context.Context, opts component.PushOptions) (protocol.PushResult, error) {
 	// Not cancellable from the editor: odod/watch/stop stops the watch.
-	ctx, progress := p.s.startProgress(ctx, p.sess.conn, nil, "Pushing "+p.sess.name()+" (watch)", false)
+	ctx, progress := p.s.startProgress(ctx, p.conn, nil, "Pushing "+p.sess.name()+" (watch)", false)
 	opts.Progress = progressReporter(progress)
 	res, err := p.comp.Push(ctx, opts)
 	if err != nil {
