@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/internal/lockedbuf"
 	"github.com/odod-dev/odod/internal/testcluster"
 	"github.com/odod-dev/odod/protocol"
@@ -278,6 +279,31 @@ func TestWatchKeepsTheContainerInStep(t *testing.T) {
 	// And it keeps watching the new pod.
 	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello from odod v4';\n")
 	converge(t, e, cl, wsID, ws, "watched", 3*time.Minute)
+	get(t, appURL, "Hello from odod v4", 2*time.Minute)
+	// Edit the settings by hand: the watch applies them (a new rollout,
+	// as the environment changed) and resyncs the new pod.
+	cfg, err := config.Load(ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ComponentSettings.Envs = append(cfg.ComponentSettings.Envs, config.EnvVar{Name: "ODOD_WATCH_E2E", Value: "edited"})
+	if err := config.Save(ws, cfg); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	var envPod string
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		envPod = converge(t, e, cl, wsID, ws, "watched", 5*time.Minute)
+		var env strings.Builder
+		if err := cl.Exec(context.Background(), envPod, "watched-app", []string{"printenv", "ODOD_WATCH_E2E"}, nil, &env, &env); err == nil && strings.TrimSpace(env.String()) == "edited" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the edited settings did not reach the pod")
+		}
+	}
+	t.Logf("settings edited: applied and resynced %s in %s", envPod, time.Since(start))
+	newPod = envPod
 	get(t, appURL, "Hello from odod v4", 2*time.Minute)
 	for _, raw := range e.since(mark, protocol.MethodComponentStateChanged) {
 		var p protocol.StateChangedParams
