@@ -284,6 +284,10 @@ func TestWatchRetriesWhatMayPassAndTellsOnce(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		p.waitPush(t, i)
 	}
+	// Let the fourth push fail before the cluster comes back.
+	for w.Status().Pushes < 4 {
+		time.Sleep(time.Millisecond)
+	}
 	if st := w.Status(); !st.Retrying || st.LastError != unreachable.Message {
 		t.Fatalf("status while failing: %+v", st)
 	}
