@@ -187,13 +187,18 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 		}
 		result, err = s.push(ctx, conn, p)
 	case protocol.MethodComponentDescribe:
-		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, _ protocol.WorkspaceParams) (any, error) {
-			return c.Describe(ctx)
+		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, p protocol.WorkspaceParams) (any, error) {
+			d, err := c.Describe(ctx)
+			if sess, serr := s.sessionFor(p.WorkspaceID); serr == nil {
+				d.Watch = sess.watchStatus()
+			}
+			return d, err
 		})
 	case protocol.MethodComponentDelete:
 		result, err = onComponent(s, req, func(p protocol.ComponentDeleteParams) string { return p.WorkspaceID },
 			func(c *component.Component, p protocol.ComponentDeleteParams) (any, error) {
 				if sess, err := s.sessionFor(p.WorkspaceID); err == nil {
+					sess.stopWatch()
 					sess.stopSubscriptions()
 				}
 				deleted, err := c.Delete(ctx, p.Wait == nil || *p.Wait)
@@ -305,6 +310,7 @@ func (s *Server) push(ctx context.Context, conn *jsonrpc2.Conn, p protocol.PushP
 	if p.DryRun {
 		title = "Planning a push of " + sess.name()
 	}
+	s.flushEvents(ctx, sess)
 	ctx, progress := s.startProgress(ctx, conn, p.WorkDoneToken, title, true)
 	res, err := comp.Push(ctx, component.PushOptions{
 		Force: p.Force, DryRun: p.DryRun,

@@ -348,6 +348,9 @@ func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 		}
 		return s.debugSleep(ctx, conn, p)
 	}
+	if handled, res, err := s.handleWatch(ctx, conn, req); handled {
+		return res, err
+	}
 	if handled, res, err := s.handleComponent(ctx, conn, req); handled {
 		return res, err
 	}

@@ -70,6 +70,8 @@ type session struct {
 	comp *component.Component
 	// subs are the running logs/follow subscriptions.
 	subs map[string]context.CancelFunc
+	// watch pushes the changes as they happen (odod/watch/start).
+	watch *component.Watch
 }
 
 // workspaces is the daemon's set of sessions, keyed by canonical root.
@@ -148,6 +150,7 @@ func (w *workspaces) build(ctx context.Context, conn *jsonrpc2.Conn, sess *sessi
 			sess.emit(protocol.MethodIndexDidChange, func(ev protocol.Event) any {
 				return protocol.IndexDidChangeParams{Event: ev, Changes: changes, Overflow: overflow, IndexStats: stats}
 			})
+			sess.watchChanged(len(changes))
 		},
 		Warn: func(message string) {
 			log.Warn(message)
@@ -255,6 +258,7 @@ func (w *workspaces) list() []protocol.WorkspaceStatus {
 		if sess.index != nil {
 			st.Index = sess.index.Stats()
 		}
+		st.Watch = sess.watchStatusLocked()
 		sess.mu.Unlock()
 		out = append(out, st)
 	}
@@ -312,6 +316,7 @@ func (sess *session) stats() protocol.IndexStats {
 }
 
 func (sess *session) close() error {
+	sess.stopWatch()
 	sess.stopSubscriptions()
 	sess.mu.Lock()
 	idx, comp := sess.index, sess.comp

@@ -68,6 +68,8 @@ func Methods() []MethodInfo {
 		{MethodPortForwardStop, Request, ClientToServer, PortForwardStopParams{}, nil},
 		{MethodComponentDescribe, Request, ClientToServer, WorkspaceParams{}, DescribeResult{}},
 		{MethodComponentDelete, Request, ClientToServer, ComponentDeleteParams{}, ComponentDeleteResult{}},
+		{MethodWatchStart, Request, ClientToServer, WatchStartParams{}, WatchStatus{}},
+		{MethodWatchStop, Request, ClientToServer, WatchStopParams{}, WatchStatus{}},
 	}
 }
 

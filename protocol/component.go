@@ -366,6 +366,9 @@ type DescribeResult struct {
 	// ForwardedPorts are the daemon's port forwards to the component.
 	ForwardedPorts []PortForwardResult `json:"forwardedPorts"`
 	LastPush       *PushResult         `json:"lastPush,omitempty"`
+	// Watch says whether odod pushes the workspace's changes as they
+	// happen (odod/watch/start).
+	Watch WatchStatus `json:"watch"`
 }
 
 // ComponentDeleteParams deletes the component from the cluster.

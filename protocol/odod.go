@@ -92,6 +92,9 @@ type WorkspaceStatus struct {
 	URI         string         `json:"uri"`
 	State       WorkspaceState `json:"state"`
 	Index       IndexStats     `json:"index"`
+	// Watch says whether odod pushes the workspace's changes as they
+	// happen (odod/watch/start).
+	Watch WatchStatus `json:"watch"`
 }
 
 // DebugSleepParams is odod/debug/sleep's params.

@@ -18,6 +18,7 @@ type clusterFlags struct {
 	kubeconfig  string
 	kubeContext string
 	timeout     time.Duration
+	clients     clientCache
 }
 
 func (f *clusterFlags) register(cmd *cobra.Command) {
@@ -31,7 +32,7 @@ func (f *clusterFlags) options(namespace string) cluster.Options {
 }
 
 func (f *clusterFlags) connect(ctx context.Context, namespace string) (*cluster.Client, error) {
-	return cluster.Connect(ctx, f.options(namespace))
+	return f.clients.connect(ctx, f.options(namespace))
 }
 
 func newCatalogCommand(streams stdio) *cobra.Command {

@@ -314,54 +314,6 @@ succeeded, so a failed or interrupted push is sent again next time.`,
 	return cmd
 }
 
-func newWatchCommand(streams stdio) *cobra.Command {
-	var f componentFlags
-	cmd := &cobra.Command{
-		Use:   "watch",
-		Short: "Push every change of the workspace as it happens",
-		Long: `Watch pushes once, then watches the workspace and pushes each batch of
-changes (coalesced: an editor's save, a git checkout) until interrupted.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			changed := make(chan struct{}, 1)
-			bar := newProgressBar(streams)
-			tc, err := f.open(ctx, streams, true, pushHooks(streams, bar, false), func(b indexer.Batch) {
-				for _, c := range b.Changes {
-					fmt.Fprintf(streams.err, "File %s changed\n", c.Path)
-				}
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
-			})
-			if err != nil {
-				return err
-			}
-			defer func() { _ = tc.close() }()
-			for {
-				res, err := tc.comp.Push(ctx, component.PushOptions{})
-				if ctx.Err() != nil {
-					return nil
-				}
-				if err != nil {
-					fmt.Fprintln(streams.err, "Error:", cliError(err))
-				} else {
-					printPushResult(streams, res)
-				}
-				fmt.Fprintf(streams.err, "Waiting for something to change in %s\n", tc.idx.Root())
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-changed:
-				}
-			}
-		},
-	}
-	f.register(cmd)
-	return cmd
-}
-
 func newLogsCommand(streams stdio) *cobra.Command {
 	var (
 		f      componentFlags
