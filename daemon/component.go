@@ -310,7 +310,6 @@ func (s *Server) push(ctx context.Context, conn *jsonrpc2.Conn, p protocol.PushP
 	if p.DryRun {
 		title = "Planning a push of " + sess.name()
 	}
-	s.flushEvents(ctx, sess)
 	ctx, progress := s.startProgress(ctx, conn, p.WorkDoneToken, title, true)
 	res, err := comp.Push(ctx, component.PushOptions{
 		Force: p.Force, DryRun: p.DryRun,

@@ -17,27 +17,6 @@ import (
 // would seem lost.
 const maxDebounce = 10 * time.Second
 
-// eventFlusher is an index that can take in, at once, the file events its
-// watcher has seen but not yet coalesced into a batch: a push sent right
-// after a save must push what was saved. *indexer.Workspace is one.
-type eventFlusher interface {
-	Flush(ctx context.Context) error
-}
-
-// flushEvents brings the index up to date with the watcher before a push,
-// when the index can.
-func (s *Server) flushEvents(ctx context.Context, sess *session) {
-	sess.mu.Lock()
-	f, ok := sess.index.(eventFlusher)
-	sess.mu.Unlock()
-	if !ok {
-		return
-	}
-	if err := f.Flush(ctx); err != nil && ctx.Err() == nil {
-		s.log.Warn("cannot take in the file events before a push", zap.String("workspaceId", sess.id), zap.Error(err))
-	}
-}
-
 // handleWatch answers odod/watch/start and odod/watch/stop; handled is
 // false for other methods. They run in the queue's order: a watch started
 // after odod/component/create sees its settings.

@@ -1,18 +1,13 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/odod-dev/odod/config"
-	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -83,43 +78,6 @@ func TestWatchStartStatusStop(t *testing.T) {
 	// Stopping twice is fine.
 	if err := c.call(protocol.MethodWatchStop, protocol.WatchStopParams{WorkspaceID: ws.WorkspaceID}, &st); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// flushingIndex is an engine index that counts Flush calls.
-type flushingIndex struct {
-	fakeIndex
-	root    string
-	flushes atomic.Int32
-}
-
-func (f *flushingIndex) Flush(context.Context) error { f.flushes.Add(1); return nil }
-func (f *flushingIndex) Root() string                { return f.root }
-func (f *flushingIndex) Pending() indexer.ChangeSet  { return indexer.ChangeSet{} }
-func (f *flushingIndex) Confirm(indexer.ChangeSet, indexer.ConfirmMeta) error {
-	return nil
-}
-func (f *flushingIndex) MarkAllPending()    {}
-func (f *flushingIndex) LastPodUID() string { return "" }
-
-func TestPushTakesInTheWatchersEventsFirst(t *testing.T) {
-	dir := t.TempDir()
-	idx := &flushingIndex{root: dir}
-	c := startServer(t, Options{OpenIndex: func(ctx context.Context, root string, log *zap.Logger, hooks IndexHooks) (WorkspaceIndex, error) {
-		return idx, nil
-	}})
-	c.initialize(nil, false)
-	var ws protocol.WorkspaceOpenResult
-	if err := c.call(protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: fileURI(dir)}, &ws); err != nil {
-		t.Fatal(err)
-	}
-	// No settings: the push fails, but only after the flush.
-	err := c.call(protocol.MethodPush, protocol.PushParams{WorkspaceID: ws.WorkspaceID}, nil)
-	if rpcCode(t, err) != protocol.CodeComponentNotConfigured {
-		t.Fatalf("push without settings: %v", err)
-	}
-	if n := idx.flushes.Load(); n != 1 {
-		t.Fatalf("Flush called %d times before the push, want 1", n)
 	}
 }
 
