@@ -57,7 +57,7 @@ func TestFootprintIsPurged(t *testing.T) {
 		"process coredns",
 		"process traefik",
 		"process kubelet",
-		"link odod-cni0",
+		"link odod-node0", // the pods' bridge comes with the first pod
 		"iptables nat chain :KUBE-SERVICES",
 		"iptables nat chain :ODOD-POSTROUTING",
 		"iptables nat -A POSTROUTING -j ODOD-POSTROUTING",
