@@ -1,6 +1,9 @@
 // A wrapper module, nested like hack/k8s so that the project's own go.mod
 // stays free of Traefik: hack/cluster builds Traefik's own command from it
 // (the tool directive below) as the local cluster's ingress controller.
+// v3.6: from v3.7 on, Traefik's go.mod replaces a module of its own
+// (github.com/traefik/traefik/dynamic/ext) with a directory of its tree,
+// which the module proxy does not serve and a wrapper cannot follow.
 module github.com/odod-dev/odod/hack/addons/traefik
 
 go 1.26.8
