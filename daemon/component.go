@@ -222,7 +222,11 @@ func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *
 				if p.Name == "" || p.Port <= 0 {
 					return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports).")
 				}
-				u, err := c.CreateURL(ctx, config.ConfigURL{Name: p.Name, Port: p.Port, Secure: p.Secure, Host: p.Host})
+				kind := config.URLKind(p.Kind)
+				if kind != config.URLKindAuto && kind != config.URLKindRoute && kind != config.URLKindIngress {
+					return nil, invalidParams("kind", fmt.Sprintf("%q is not a kind of URL", p.Kind), `Pass "route", "ingress", or leave it out.`)
+				}
+				u, err := c.CreateURL(ctx, config.ConfigURL{Name: p.Name, Port: p.Port, Secure: p.Secure, Host: p.Host, Kind: kind})
 				return protocol.URLCreateResult{URL: u}, err
 			})
 	case protocol.MethodURLList:

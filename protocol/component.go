@@ -254,6 +254,9 @@ type URLCreateParams struct {
 	// Host is the Ingress host (Ingress only; Routes get one from the
 	// cluster).
 	Host string `json:"host,omitempty"`
+	// Kind asks for "route" or "ingress"; empty: a Route where the cluster
+	// serves Routes, else an Ingress.
+	Kind string `json:"kind,omitempty"`
 }
 
 // URL is one of the component's URLs.

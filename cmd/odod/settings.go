@@ -33,12 +33,17 @@ func newURLCommand(streams stdio) *cobra.Command {
 	var port int
 	var secure bool
 	var host string
+	var ingress bool
 	createCmd := &cobra.Command{
 		Use:   "create NAME --port PORT",
 		Short: "Add a URL; created at once when the component is pushed, else at the next push",
 		Args:  cobra.ExactArgs(1),
 		RunE: settingsCommand(streams, &create, func(cmd *cobra.Command, args []string, settings *component.Settings) error {
-			u, err := settings.CreateURL(cmd.Context(), config.ConfigURL{Name: args[0], Port: port, Secure: secure, Host: host})
+			want := config.ConfigURL{Name: args[0], Port: port, Secure: secure, Host: host}
+			if ingress {
+				want.Kind = config.URLKindIngress
+			}
+			u, err := settings.CreateURL(cmd.Context(), want)
 			if err != nil {
 				return err
 			}
@@ -52,6 +57,7 @@ func newURLCommand(streams stdio) *cobra.Command {
 	createCmd.Flags().IntVar(&port, "port", 0, "the component port the URL reaches")
 	createCmd.Flags().BoolVar(&secure, "secure", false, "TLS (edge termination)")
 	createCmd.Flags().StringVar(&host, "host", "", "host name (Ingress)")
+	createCmd.Flags().BoolVar(&ingress, "ingress", false, "make an Ingress even where Routes are served")
 	create.register(createCmd)
 
 	var list componentFlags

@@ -146,7 +146,11 @@ type buildersOptions struct {
 	CacheDir     string
 	Busybox      string
 	NodejsRootfs string
-	Log          io.Writer
+	// CABundle, when set, is the machine's CA bundle, trusted by Node.js and
+	// npm in the Node.js builder (NODE_EXTRA_CA_CERTS): a machine behind a
+	// TLS-inspecting proxy reaches the npm registry only through its CAs.
+	CABundle string
+	Log      io.Writer
 }
 
 // builder is one builder image: how to make it and what identifies its
@@ -162,8 +166,8 @@ func buildAndPushBuilders(ctx context.Context, opts buildersOptions, stdout io.W
 	builders := []builder{
 		{
 			stream: "nodejs", repo: "odod/nodejs-builder",
-			inputs: []string{opts.NodejsRootfs},
-			build:  func() (v1.Image, error) { return nodejsBuilder(opts.NodejsRootfs) },
+			inputs: nonEmpty(opts.NodejsRootfs, opts.CABundle),
+			build:  func() (v1.Image, error) { return nodejsBuilder(opts.NodejsRootfs, opts.CABundle) },
 		},
 		{
 			stream: "test-builder", repo: "odod/test-builder",
@@ -286,10 +290,41 @@ func push(ctx context.Context, refName string, img v1.Image, logw io.Writer) (v1
 		return digest, nil
 	}
 	fmt.Fprintf(logw, "imagebuild: pushing %s\n", refName)
-	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+	// remote.Write sends its progress on updates and closes it when done.
+	updates := make(chan v1.Update, 16)
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		reportPush(refName, updates, logw, 10*time.Second)
+	}()
+	err = remote.Write(ref, img, remote.WithContext(ctx), remote.WithProgress(updates))
+	<-reported
+	if err != nil {
 		return v1.Hash{}, err
 	}
 	return digest, nil
+}
+
+// reportPush logs a push's progress from updates, at most once per every,
+// and the total at the end.
+func reportPush(refName string, updates <-chan v1.Update, logw io.Writer, every time.Duration) {
+	var last v1.Update
+	var printed time.Time
+	start := time.Now()
+	for u := range updates {
+		if u.Error != nil {
+			continue
+		}
+		last = u
+		if time.Since(printed) < every || u.Total == 0 {
+			continue
+		}
+		printed = time.Now()
+		fmt.Fprintf(logw, "imagebuild: pushing %s: %d of %d MB\n", refName, u.Complete>>20, u.Total>>20)
+	}
+	if last.Total > 0 {
+		fmt.Fprintf(logw, "imagebuild: pushed %s: %d MB in %s\n", refName, last.Total>>20, time.Since(start).Round(100*time.Millisecond))
+	}
 }
 
 // builderConfig is a builder image's config: the S2I labels odod reads
@@ -349,7 +384,21 @@ func s2iLayerEntries(stream string) ([]fileEntry, error) {
 	), nil
 }
 
-func nodejsBuilder(rootfs string) (v1.Image, error) {
+// nonEmpty returns the non-empty strings of ss.
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// machineCAPath is where the Node.js builder keeps the machine's CA bundle.
+const machineCAPath = "/etc/ssl/certs/odod-machine-cas.pem"
+
+func nodejsBuilder(rootfs, caBundle string) (v1.Image, error) {
 	base, err := tarball.LayerFromFile(rootfs, tarball.WithCompressionLevel(gzip.BestSpeed))
 	if err != nil {
 		return nil, fmt.Errorf("rootfs layer from %s: %w", rootfs, err)
@@ -362,7 +411,24 @@ func nodejsBuilder(rootfs string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return imageFrom(builderConfig("nodejs"), base, s2i)
+	config := builderConfig("nodejs")
+	layers := []v1.Layer{base, s2i}
+	if caBundle != "" {
+		body, err := os.ReadFile(caBundle)
+		if err != nil {
+			return nil, fmt.Errorf("read the machine's CA bundle: %w", err)
+		}
+		cas, err := tarLayer([]fileEntry{
+			{name: "etc/", mode: 0o755}, {name: "etc/ssl/", mode: 0o755}, {name: "etc/ssl/certs/", mode: 0o755},
+			{name: strings.TrimPrefix(machineCAPath, "/"), mode: 0o644, body: body},
+		})
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, cas)
+		config.Env = append(config.Env, "NODE_EXTRA_CA_CERTS="+machineCAPath)
+	}
+	return imageFrom(config, layers...)
 }
 
 // testBuilder is a busybox system: the static busybox, a link per applet

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // layerEntries reads a layer back into name → header.
@@ -100,5 +104,19 @@ func TestCacheKeyFollowsInputs(t *testing.T) {
 	}
 	if _, err := cacheKey(builder{stream: "nodejs", inputs: []string{dir + "/missing"}}); err == nil {
 		t.Fatal("cacheKey of a missing input did not fail")
+	}
+}
+
+func TestReportPushSaysProgressAndTotal(t *testing.T) {
+	updates := make(chan v1.Update, 4)
+	updates <- v1.Update{Total: 4 << 20, Complete: 1 << 20}
+	updates <- v1.Update{Total: 4 << 20, Complete: 2 << 20}
+	updates <- v1.Update{Total: 4 << 20, Complete: 4 << 20}
+	close(updates)
+	var out strings.Builder
+	reportPush("r/img:latest", updates, &out, time.Hour)
+	want := "imagebuild: pushing r/img:latest: 1 of 4 MB\nimagebuild: pushed r/img:latest: 4 MB in "
+	if !strings.HasPrefix(out.String(), want) {
+		t.Fatalf("reportPush wrote %q, want it to start with %q", out.String(), want)
 	}
 }
