@@ -1,0 +1,344 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	imagefake "github.com/openshift/client-go/image/clientset/versioned/fake"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/component"
+	"github.com/odod-dev/odod/config"
+	"github.com/odod-dev/odod/protocol"
+)
+
+// TestMethodTableMatchesProtocol keeps the dispatch table and the
+// protocol's catalog in step, and so, through protocol's docs test,
+// docs/protocol.md: every method a client sends has an entry of the same
+// kind and params type, and every entry is in the catalog.
+func TestMethodTableMatchesProtocol(t *testing.T) {
+	table := newMethodTable()
+	catalog := map[string]protocol.MethodInfo{}
+	for _, info := range protocol.Methods() {
+		catalog[info.Name] = info
+		if info.Direction == protocol.ServerToClient {
+			if _, ok := table[info.Name]; ok {
+				t.Errorf("%s is sent by the server, yet the table answers it", info.Name)
+			}
+			continue
+		}
+		m, ok := table[info.Name]
+		if !ok {
+			t.Errorf("%s: in protocol.Methods but not in the method table", info.Name)
+			continue
+		}
+		if m.notif != (info.Kind == protocol.Notification) {
+			t.Errorf("%s: the table says notification=%v, the catalog %s", info.Name, m.notif, info.Kind)
+		}
+		want := reflect.TypeFor[none]()
+		if info.Params != nil {
+			want = reflect.TypeOf(info.Params)
+		}
+		if m.params != want {
+			t.Errorf("%s: the table decodes %v, the catalog documents %v", info.Name, m.params, want)
+		}
+	}
+	for name := range table {
+		if _, ok := catalog[name]; !ok {
+			t.Errorf("%s: in the method table but not in protocol.Methods (nor so in docs/protocol.md)", name)
+		}
+	}
+}
+
+func TestInitializeAdvertisesTheTable(t *testing.T) {
+	c := startServer(t, Options{Clusters: &fakeClusters{}})
+	res := c.initialize(nil, false)
+	got := res.Capabilities.Experimental.Methods
+	want := advertised(newMethodTable())
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("advertised %v, want %v", got, want)
+	}
+	for _, m := range got {
+		if m == protocol.MethodDebugSleep {
+			t.Fatal("the debug method is advertised")
+		}
+	}
+	if len(got) < 15 {
+		t.Fatalf("only %d methods advertised", len(got))
+	}
+}
+
+// fakeClusters is the Clusters of the tests: connect says what each
+// Connect answers.
+type fakeClusters struct {
+	mu         sync.Mutex
+	connect    func(ctx context.Context, namespace string) (component.Cluster, error)
+	configured []string
+	namespaces []string // what Connect was asked for
+}
+
+func (f *fakeClusters) Configure(kubeconfig, kubeContext, namespace string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.configured = []string{kubeconfig, kubeContext, namespace}
+}
+
+func (f *fakeClusters) Connect(ctx context.Context, namespace string) (component.Cluster, error) {
+	f.mu.Lock()
+	f.namespaces = append(f.namespaces, namespace)
+	connect := f.connect
+	f.mu.Unlock()
+	if connect == nil {
+		return nil, &cluster.Error{Kind: cluster.KindUnreachable, Message: "no cluster in this test", Suggestion: "start one"}
+	}
+	return connect(ctx, namespace)
+}
+
+func (f *fakeClusters) DefaultNamespace() string { return "default" }
+
+// fakeCluster is a *cluster.Client over fake clientsets.
+func fakeCluster(namespace string, kube *kubefake.Clientset) *cluster.Client {
+	return cluster.New(cluster.Clientsets{Kube: kube}, namespace, cluster.Platform{},
+		cluster.WithImageInspector(&cluster.FakeImageInspector{}), cluster.WithExecer(&cluster.FakeExecer{}))
+}
+
+func connectTo(cl component.Cluster) func(context.Context, string) (component.Cluster, error) {
+	return func(context.Context, string) (component.Cluster, error) { return cl, nil }
+}
+
+// openComponent opens a workspace holding a component's settings and
+// returns its id.
+func openComponent(t *testing.T, c *client) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := config.New("web", "nodejs")
+	cfg.ComponentSettings.Project = "team-a"
+	cfg.ComponentSettings.Ports = []string{"8080/TCP"}
+	if err := config.Save(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var ws protocol.WorkspaceOpenResult
+	if err := c.call(protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: fileURI(dir)}, &ws); err != nil {
+		t.Fatal(err)
+	}
+	return ws.WorkspaceID, dir
+}
+
+// A request that waits on a hung API server holds up neither the queue
+// (odod/status answers at once) nor anything but the workspace's own
+// later requests, which wait for its settings edit to end.
+func TestClusterWaitDoesNotHoldTheQueue(t *testing.T) {
+	hung := make(chan struct{})
+	clusters := &fakeClusters{}
+	var once sync.Once
+	clusters.connect = func(ctx context.Context, _ string) (component.Cluster, error) {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			close(hung)
+			<-ctx.Done() // an API server that never answers
+			return nil, ctx.Err()
+		}
+		return fakeCluster("team-a", kubefake.NewClientset()), nil
+	}
+	c := startServer(t, Options{Clusters: clusters})
+	c.initialize(nil, false)
+	ws, _ := openComponent(t, c)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	create, err := c.conn.DispatchCall(ctx, protocol.MethodURLCreate, protocol.URLCreateParams{WorkspaceID: ws, Name: "http", Port: 8080})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hung:
+	case <-time.After(10 * time.Second):
+		t.Fatal("url/create never reached the cluster")
+	}
+	start := time.Now()
+	var status protocol.StatusResult
+	if err := c.call(protocol.MethodStatus, nil, &status); err != nil {
+		t.Fatalf("status while url/create waits on the cluster: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("status took %v behind a hung url/create", d)
+	}
+
+	// The workspace's next request waits for the edit to end.
+	list, err := c.conn.DispatchCall(context.Background(), protocol.MethodURLList, protocol.WorkspaceParams{WorkspaceID: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := make(chan error, 1)
+	go func() {
+		var res protocol.URLListResult
+		err := list.Wait(context.Background(), &res)
+		if err == nil && (len(res.URLs) != 1 || res.URLs[0].Name != "http") {
+			err = errors.New("url/list did not see the URL url/create saved")
+		}
+		listed <- err
+	}()
+	select {
+	case err := <-listed:
+		t.Fatalf("url/list answered (%v) while url/create was still editing", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	// The first request the client sent has id 0 (initialize), then 1
+	// (workspace/open) and 2 (url/create).
+	if err := c.conn.Notify(context.Background(), protocol.MethodCancelRequest, map[string]any{"id": 2}); err != nil {
+		t.Fatal(err)
+	}
+	var res protocol.URLCreateResult
+	waitCtx, waitCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer waitCancel()
+	if err := create.Wait(waitCtx, &res); err != nil {
+		t.Fatalf("url/create: %v (the URL is saved; the cluster part is done at push)", err)
+	}
+	if res.URL.State != protocol.SettingNotPushed {
+		t.Fatalf("url/create = %+v, want a URL not pushed", res.URL)
+	}
+	select {
+	case err := <-listed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("url/list never answered")
+	}
+}
+
+func TestSettingsMethodsOnAFakeCluster(t *testing.T) {
+	kube := kubefake.NewClientset()
+	clusters := &fakeClusters{connect: connectTo(fakeCluster("team-a", kube))}
+	c := startServer(t, Options{Clusters: clusters})
+	c.initialize(&protocol.InitializationOptions{Kubeconfig: "/k", Context: "ctx", Namespace: "ns"}, false)
+	if got := clusters.configured; !reflect.DeepEqual(got, []string{"/k", "ctx", "ns"}) {
+		t.Fatalf("initialize configured %v", got)
+	}
+	ws, _ := openComponent(t, c)
+
+	var created protocol.URLCreateResult
+	if err := c.call(protocol.MethodURLCreate, protocol.URLCreateParams{WorkspaceID: ws, Name: "http", Port: 8080}, &created); err != nil {
+		t.Fatal(err)
+	}
+	if created.URL.Name != "http" || created.URL.State != protocol.SettingNotPushed {
+		t.Fatalf("url/create = %+v", created.URL)
+	}
+	if err := c.call(protocol.MethodStorageAdd, protocol.StorageAddParams{WorkspaceID: ws, Name: "data", Path: "/data", Size: "1Gi"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var urls protocol.URLListResult
+	if err := c.call(protocol.MethodURLList, protocol.WorkspaceParams{WorkspaceID: ws}, &urls); err != nil {
+		t.Fatal(err)
+	}
+	if len(urls.URLs) != 1 || urls.URLs[0].Port != 8080 {
+		t.Fatalf("url/list = %+v", urls.URLs)
+	}
+	var storage protocol.StorageListResult
+	if err := c.call(protocol.MethodStorageList, protocol.WorkspaceParams{WorkspaceID: ws}, &storage); err != nil {
+		t.Fatal(err)
+	}
+	if len(storage.Storage) != 1 || storage.Storage[0].Path != "/data" {
+		t.Fatalf("storage/list = %+v", storage.Storage)
+	}
+	clusters.mu.Lock()
+	asked := append([]string(nil), clusters.namespaces...)
+	clusters.mu.Unlock()
+	for _, ns := range asked {
+		if ns != "team-a" {
+			t.Fatalf("connected to %q, want the component's project team-a (all: %v)", ns, asked)
+		}
+	}
+	if err := c.call(protocol.MethodURLDelete, protocol.NameParams{WorkspaceID: ws, Name: "http"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(protocol.MethodStorageRemove, protocol.NameParams{WorkspaceID: ws, Name: "data"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(protocol.MethodURLList, protocol.WorkspaceParams{WorkspaceID: ws}, &urls); err != nil {
+		t.Fatal(err)
+	}
+	if len(urls.URLs) != 0 {
+		t.Fatalf("url/list after delete = %+v", urls.URLs)
+	}
+
+	// Errors carry codes and suggestions.
+	for _, tc := range []struct {
+		name   string
+		method string
+		params any
+		code   int64
+	}{
+		{"no name", protocol.MethodURLCreate, protocol.URLCreateParams{WorkspaceID: ws, Port: 80}, protocol.CodeInvalidParams},
+		{"no workspace", protocol.MethodURLList, protocol.WorkspaceParams{WorkspaceID: "ws-nope"}, protocol.CodeWorkspaceNotFound},
+		{"no workspace id", protocol.MethodStorageList, protocol.WorkspaceParams{}, protocol.CodeInvalidParams},
+		{"unknown URL", protocol.MethodURLDelete, protocol.NameParams{WorkspaceID: ws, Name: "nope"}, 0},
+		{"unknown storage", protocol.MethodStorageRemove, protocol.NameParams{WorkspaceID: ws, Name: "nope"}, protocol.CodeNotFound},
+	} {
+		err := c.call(tc.method, tc.params, nil)
+		if tc.code == 0 {
+			if err != nil {
+				t.Errorf("%s: %v, want success (not in the settings nor on the cluster)", tc.name, err)
+			}
+			continue
+		}
+		if got := rpcCode(t, err); got != tc.code {
+			t.Errorf("%s: code %d (%v), want %d", tc.name, got, err, tc.code)
+			continue
+		}
+		if d := errorData(t, err); len(d.Suggestions) == 0 {
+			t.Errorf("%s: no suggestion in %+v", tc.name, d)
+		}
+	}
+}
+
+func TestCatalogOnAFakeCluster(t *testing.T) {
+	clusters := &fakeClusters{}
+	c := startServer(t, Options{Clusters: clusters})
+	c.initialize(nil, false)
+
+	// Unreachable.
+	err := c.call(protocol.MethodCatalogList, protocol.CatalogListParams{}, nil)
+	if got := rpcCode(t, err); got != protocol.CodeClusterUnreachable {
+		t.Fatalf("catalog on no cluster: code %d (%v)", got, err)
+	}
+
+	// OpenShift ImageStreams; unreadable ones (401, 403) give the
+	// built-in catalog, any other failure is an error.
+	images := imagefake.NewClientset()
+	cl := cluster.New(cluster.Clientsets{Kube: kubefake.NewClientset(), Image: images}, "team-a", cluster.Platform{ImageStream: true},
+		cluster.WithImageInspector(&cluster.FakeImageInspector{}), cluster.WithExecer(&cluster.FakeExecer{}))
+	clusters.mu.Lock()
+	clusters.connect = connectTo(cl)
+	clusters.mu.Unlock()
+	images.PrependReactor("list", "imagestreams", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "image.openshift.io", Resource: "imagestreams"}, "", errors.New("no"))
+	})
+	var res protocol.CatalogListResult
+	if err := c.call(protocol.MethodCatalogList, protocol.CatalogListParams{}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Types) == 0 {
+		t.Fatal("no built-in types when ImageStreams are forbidden")
+	}
+	images.PrependReactor("list", "imagestreams", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewInternalError(errors.New("etcd is down"))
+	})
+	err = c.call(protocol.MethodCatalogList, protocol.CatalogListParams{}, nil)
+	if got := rpcCode(t, err); got != protocol.CodeRequestFailed {
+		t.Fatalf("catalog on a failing API server: code %d (%v)", got, err)
+	}
+	if d := errorData(t, err); len(d.Suggestions) == 0 {
+		t.Fatalf("no suggestion: %+v", d)
+	}
+}
