@@ -342,3 +342,38 @@ func TestCatalogOnAFakeCluster(t *testing.T) {
 		t.Fatalf("no suggestion: %+v", d)
 	}
 }
+
+func TestDescribeAndDeleteOnAFakeCluster(t *testing.T) {
+	kube := kubefake.NewClientset()
+	clusters := &fakeClusters{connect: connectTo(fakeCluster("team-a", kube))}
+	c := startServer(t, Options{Clusters: clusters})
+	c.initialize(nil, false)
+	ws, _ := openComponent(t, c)
+
+	var d protocol.DescribeResult
+	if err := c.call(protocol.MethodComponentDescribe, protocol.WorkspaceParams{WorkspaceID: ws}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Name != "web" || d.Namespace != "team-a" || d.State != protocol.StateAbsent {
+		t.Fatalf("describe = %+v, want web in team-a, absent", d)
+	}
+	var del protocol.ComponentDeleteResult
+	if err := c.call(protocol.MethodComponentDelete, protocol.ComponentDeleteParams{WorkspaceID: ws}, &del); err != nil {
+		t.Fatal(err)
+	}
+	if len(del.Deleted) != 0 {
+		t.Fatalf("deleted %v of a component never pushed", del.Deleted)
+	}
+
+	// Forbidden: the user may not read the namespace.
+	kube.PrependReactor("*", "*", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New("no access to team-a"))
+	})
+	err := c.call(protocol.MethodComponentDescribe, protocol.WorkspaceParams{WorkspaceID: ws}, nil)
+	if got := rpcCode(t, err); got != protocol.CodeUnauthorized {
+		t.Fatalf("describe when forbidden: code %d (%v)", got, err)
+	}
+	if data := errorData(t, err); data.Reason != "Forbidden" || len(data.Suggestions) == 0 {
+		t.Fatalf("describe when forbidden: data %+v", data)
+	}
+}
