@@ -33,7 +33,7 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 	progressEvents := throttle.New(minReportInterval)
 	sess.comp = component.New(component.Options{
 		Index:     idx,
-		Connect:   s.connect,
+		Connect:   s.connectComponent,
 		InitImage: initImage,
 		Version:   s.opts.Version,
 		Logger:    s.log.With(zap.String("workspaceId", sess.id)),
@@ -147,7 +147,7 @@ func (s *Server) settingsOf(sess *session) *component.Settings {
 	initImage := s.initImage
 	s.mu.Unlock()
 	return component.NewSettings(component.SettingsOptions{
-		Root: sess.root, Connect: s.connect, InitImage: initImage, Version: s.opts.Version,
+		Root: sess.root, Connect: s.connectComponent, InitImage: initImage, Version: s.opts.Version,
 		Logger: s.log.With(zap.String("workspaceId", sess.id)),
 	})
 }
@@ -394,7 +394,7 @@ func (s *Server) create(ctx context.Context, _ *jsonrpc2.Conn, p protocol.Compon
 	defer sess.editSettings()()
 	res, err := component.Create(ctx, sess.root, component.CreateRequest{
 		Type: p.Type, Name: p.Name, Project: p.Project, App: p.App, Ports: p.Ports, Env: p.Env, Force: p.Force,
-	}, s.connect, s.opts.Clusters.DefaultNamespace)
+	}, s.connectComponent, s.opts.Clusters.DefaultNamespace)
 	if err != nil {
 		return nil, engineError(err)
 	}

@@ -43,7 +43,7 @@ func (s *Server) initialize(_ context.Context, _ *jsonrpc2.Conn, p protocol.Init
 	}
 	s.mu.Unlock()
 	if o := p.InitializationOptions; o != nil {
-		s.opts.Clusters.Configure(o.Kubeconfig, o.Context, o.Namespace)
+		s.opts.Clusters.Configure(Selection{Kubeconfig: o.Kubeconfig, Context: o.Context, Namespace: o.Namespace})
 	}
 
 	fields := []zap.Field{zap.String("version", s.opts.Version)}

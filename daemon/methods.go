@@ -119,6 +119,11 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodStorageRemove, alone, (*Server).removeStorage),
 		request(protocol.MethodPortForward, concurrent, (*Server).portForward),
 		request(protocol.MethodPortForwardStop, concurrent, (*Server).stopPortForward),
+
+		// The cluster, without a workspace.
+		request(protocol.MethodClusterContexts, concurrent, (*Server).clusterContexts),
+		request(protocol.MethodClusterUse, alone, (*Server).clusterUse),
+		request(protocol.MethodClusterInfo, concurrent, (*Server).clusterInfo),
 	}
 	table := make(map[string]method, len(entries))
 	for _, m := range entries {

@@ -3,20 +3,27 @@ package daemon
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	imagefake "github.com/openshift/client-go/image/clientset/versioned/fake"
+	"go.uber.org/zap/zaptest"
+	authnv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
+	fakediscovery "k8s.io/client-go/discovery/fake"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/protocol"
 )
@@ -60,7 +67,7 @@ func TestMethodTableMatchesProtocol(t *testing.T) {
 }
 
 func TestInitializeAdvertisesTheTable(t *testing.T) {
-	c := startServer(t, Options{Clusters: &fakeClusters{}})
+	c := startServer(t, Options{Clusters: newFakeClusters(t, nil)})
 	res := c.initialize(nil, false)
 	got := res.Capabilities.Experimental.Methods
 	want := advertised(newMethodTable())
@@ -77,22 +84,23 @@ func TestInitializeAdvertisesTheTable(t *testing.T) {
 	}
 }
 
-// fakeClusters is the Clusters of the tests: connect says what each
-// Connect answers.
+// fakeClusters is the Clusters of the tests: a Kubeconfig over a test
+// kubeconfig (testKubeconfig) whose Connect answers what connect says.
 type fakeClusters struct {
+	*Kubeconfig
 	mu         sync.Mutex
-	connect    func(ctx context.Context, namespace string) (component.Cluster, error)
-	configured []string
+	connect    func(ctx context.Context, namespace string) (Cluster, error)
 	namespaces []string // what Connect was asked for
 }
 
-func (f *fakeClusters) Configure(kubeconfig, kubeContext, namespace string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.configured = []string{kubeconfig, kubeContext, namespace}
+func newFakeClusters(t *testing.T, connect func(ctx context.Context, namespace string) (Cluster, error)) *fakeClusters {
+	t.Helper()
+	k := NewKubeconfig(zaptest.NewLogger(t))
+	k.Configure(Selection{Kubeconfig: testKubeconfig(t)})
+	return &fakeClusters{Kubeconfig: k, connect: connect}
 }
 
-func (f *fakeClusters) Connect(ctx context.Context, namespace string) (component.Cluster, error) {
+func (f *fakeClusters) Connect(ctx context.Context, namespace string) (Cluster, error) {
 	f.mu.Lock()
 	f.namespaces = append(f.namespaces, namespace)
 	connect := f.connect
@@ -100,10 +108,40 @@ func (f *fakeClusters) Connect(ctx context.Context, namespace string) (component
 	if connect == nil {
 		return nil, &cluster.Error{Kind: cluster.KindUnreachable, Message: "no cluster in this test", Suggestion: "start one"}
 	}
+	if namespace == "" {
+		namespace = f.DefaultNamespace()
+	}
 	return connect(ctx, namespace)
 }
 
-func (f *fakeClusters) DefaultNamespace() string { return "default" }
+// testKubeconfig writes a kubeconfig of two contexts on one cluster.
+func testKubeconfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	const kubeconfig = `apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:6443"}
+- name: other
+  cluster: {server: "https://127.0.0.2:6443"}
+contexts:
+- name: dev
+  context: {cluster: local, user: alice, namespace: team-a}
+- name: admin
+  context: {cluster: other, user: root}
+users:
+- name: alice
+  user: {token: "t1"}
+- name: root
+  user: {token: "t2"}
+`
+	if err := os.WriteFile(path, []byte(kubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 // fakeCluster is a *cluster.Client over fake clientsets.
 func fakeCluster(namespace string, kube *kubefake.Clientset) *cluster.Client {
@@ -111,8 +149,8 @@ func fakeCluster(namespace string, kube *kubefake.Clientset) *cluster.Client {
 		cluster.WithImageInspector(&cluster.FakeImageInspector{}), cluster.WithExecer(&cluster.FakeExecer{}))
 }
 
-func connectTo(cl component.Cluster) func(context.Context, string) (component.Cluster, error) {
-	return func(context.Context, string) (component.Cluster, error) { return cl, nil }
+func connectTo(cl Cluster) func(context.Context, string) (Cluster, error) {
+	return func(context.Context, string) (Cluster, error) { return cl, nil }
 }
 
 // openComponent opens a workspace holding a component's settings and
@@ -138,9 +176,8 @@ func openComponent(t *testing.T, c *client) (string, string) {
 // later requests, which wait for its settings edit to end.
 func TestClusterWaitDoesNotHoldTheQueue(t *testing.T) {
 	hung := make(chan struct{})
-	clusters := &fakeClusters{}
 	var once sync.Once
-	clusters.connect = func(ctx context.Context, _ string) (component.Cluster, error) {
+	clusters := newFakeClusters(t, func(ctx context.Context, _ string) (Cluster, error) {
 		first := false
 		once.Do(func() { first = true })
 		if first {
@@ -149,7 +186,7 @@ func TestClusterWaitDoesNotHoldTheQueue(t *testing.T) {
 			return nil, ctx.Err()
 		}
 		return fakeCluster("team-a", kubefake.NewClientset()), nil
-	}
+	})
 	c := startServer(t, Options{Clusters: clusters})
 	c.initialize(nil, false)
 	ws, _ := openComponent(t, c)
@@ -219,11 +256,11 @@ func TestClusterWaitDoesNotHoldTheQueue(t *testing.T) {
 
 func TestSettingsMethodsOnAFakeCluster(t *testing.T) {
 	kube := kubefake.NewClientset()
-	clusters := &fakeClusters{connect: connectTo(fakeCluster("team-a", kube))}
+	clusters := newFakeClusters(t, connectTo(fakeCluster("team-a", kube)))
 	c := startServer(t, Options{Clusters: clusters})
 	c.initialize(&protocol.InitializationOptions{Kubeconfig: "/k", Context: "ctx", Namespace: "ns"}, false)
-	if got := clusters.configured; !reflect.DeepEqual(got, []string{"/k", "ctx", "ns"}) {
-		t.Fatalf("initialize configured %v", got)
+	if got, want := clusters.Selection(), (Selection{Kubeconfig: "/k", Context: "ctx", Namespace: "ns"}); got != want {
+		t.Fatalf("initialize configured %+v, want %+v", got, want)
 	}
 	ws, _ := openComponent(t, c)
 
@@ -303,7 +340,7 @@ func TestSettingsMethodsOnAFakeCluster(t *testing.T) {
 }
 
 func TestCatalogOnAFakeCluster(t *testing.T) {
-	clusters := &fakeClusters{}
+	clusters := newFakeClusters(t, nil)
 	c := startServer(t, Options{Clusters: clusters})
 	c.initialize(nil, false)
 
@@ -345,7 +382,7 @@ func TestCatalogOnAFakeCluster(t *testing.T) {
 
 func TestDescribeAndDeleteOnAFakeCluster(t *testing.T) {
 	kube := kubefake.NewClientset()
-	clusters := &fakeClusters{connect: connectTo(fakeCluster("team-a", kube))}
+	clusters := newFakeClusters(t, connectTo(fakeCluster("team-a", kube)))
 	c := startServer(t, Options{Clusters: clusters})
 	c.initialize(nil, false)
 	ws, _ := openComponent(t, c)
@@ -375,5 +412,107 @@ func TestDescribeAndDeleteOnAFakeCluster(t *testing.T) {
 	}
 	if data := errorData(t, err); data.Reason != "Forbidden" || len(data.Suggestions) == 0 {
 		t.Fatalf("describe when forbidden: data %+v", data)
+	}
+}
+
+func TestClusterContextsUseAndInfo(t *testing.T) {
+	kube := kubefake.NewClientset()
+	kube.Resources = []*metav1.APIResourceList{{GroupVersion: "v1"}, {GroupVersion: "apps/v1"}, {GroupVersion: "networking.k8s.io/v1"}}
+	kube.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.34.1"}
+	kube.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, &authnv1.SelfSubjectReview{Status: authnv1.SelfSubjectReviewStatus{UserInfo: authnv1.UserInfo{Username: "alice"}}}, nil
+	})
+	clusters := newFakeClusters(t, func(_ context.Context, namespace string) (Cluster, error) {
+		return fakeCluster(namespace, kube), nil
+	})
+	c := startServer(t, Options{Clusters: clusters})
+	c.initialize(nil, false)
+	ws, _ := openComponent(t, c)
+
+	var contexts protocol.ClusterContextsResult
+	if err := c.call(protocol.MethodClusterContexts, nil, &contexts); err != nil {
+		t.Fatal(err)
+	}
+	if contexts.Current != "dev" || len(contexts.Contexts) != 2 || contexts.Contexts[1].Name != "dev" || !contexts.Contexts[1].Current ||
+		contexts.Contexts[1].Namespace != "team-a" || contexts.Contexts[0].Current || contexts.Contexts[0].Server != "https://127.0.0.2:6443" {
+		t.Fatalf("contexts = %+v", contexts)
+	}
+
+	var info protocol.ClusterInfoResult
+	if err := c.call(protocol.MethodClusterInfo, nil, &info); err != nil {
+		t.Fatal(err)
+	}
+	want := protocol.ClusterInfoResult{Context: "dev", Namespace: "team-a", Server: "https://127.0.0.1:6443", Version: "v1.34.1",
+		APIGroups: []string{"apps", "networking.k8s.io"}, User: "alice"}
+	if !reflect.DeepEqual(info, want) {
+		t.Fatalf("info = %+v, want %+v", info, want)
+	}
+
+	// Switch context: its own namespace and server, no restart.
+	var used protocol.ClusterUseResult
+	if err := c.call(protocol.MethodClusterUse, protocol.ClusterUseParams{Context: "admin"}, &used); err != nil {
+		t.Fatal(err)
+	}
+	if used != (protocol.ClusterUseResult{Context: "admin", Namespace: "default", Server: "https://127.0.0.2:6443"}) {
+		t.Fatalf("use admin = %+v", used)
+	}
+	if err := c.call(protocol.MethodClusterUse, protocol.ClusterUseParams{Namespace: "team-b"}, &used); err != nil {
+		t.Fatal(err)
+	}
+	if used.Context != "admin" || used.Namespace != "team-b" {
+		t.Fatalf("use namespace team-b = %+v", used)
+	}
+	if err := c.call(protocol.MethodClusterInfo, nil, &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Context != "admin" || info.Namespace != "team-b" || info.Server != "https://127.0.0.2:6443" {
+		t.Fatalf("info after use = %+v", info)
+	}
+	// The open workspace keeps working, in its component's project.
+	clusters.mu.Lock()
+	clusters.namespaces = nil
+	clusters.mu.Unlock()
+	if err := c.call(protocol.MethodURLList, protocol.WorkspaceParams{WorkspaceID: ws}, nil); err != nil {
+		t.Fatalf("url/list after use: %v", err)
+	}
+	clusters.mu.Lock()
+	asked := clusters.namespaces
+	clusters.mu.Unlock()
+	if len(asked) == 0 || asked[0] != "team-a" {
+		t.Fatalf("the workspace connected to %v, want its project team-a", asked)
+	}
+
+	// Errors: nothing to use, an unknown context (nothing changes), an
+	// unreachable cluster, expired credentials.
+	err := c.call(protocol.MethodClusterUse, protocol.ClusterUseParams{}, nil)
+	if got := rpcCode(t, err); got != protocol.CodeInvalidParams {
+		t.Fatalf("use {}: code %d (%v)", got, err)
+	}
+	err = c.call(protocol.MethodClusterUse, protocol.ClusterUseParams{Context: "nope"}, nil)
+	if got := rpcCode(t, err); got != protocol.CodeNotFound {
+		t.Fatalf("use nope: code %d (%v)", got, err)
+	}
+	if d := errorData(t, err); len(d.Suggestions) == 0 || !strings.Contains(d.Suggestions[0].Action, "admin, dev") {
+		t.Fatalf("use nope: data %+v, want the contexts to choose from", d)
+	}
+	if sel := clusters.Selection(); sel.Context != "admin" || sel.Namespace != "team-b" {
+		t.Fatalf("a failed use changed the selection to %+v", sel)
+	}
+	kube.PrependReactor("get", "version", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewUnauthorized("token expired")
+	})
+	err = c.call(protocol.MethodClusterInfo, nil, nil)
+	if got := rpcCode(t, err); got != protocol.CodeUnauthorized {
+		t.Fatalf("info with expired credentials: code %d (%v)", got, err)
+	}
+	clusters.mu.Lock()
+	clusters.connect = nil
+	clusters.mu.Unlock()
+	err = c.call(protocol.MethodClusterInfo, nil, nil)
+	if got := rpcCode(t, err); got != protocol.CodeClusterUnreachable {
+		t.Fatalf("info on no cluster: code %d (%v)", got, err)
+	}
+	if d := errorData(t, err); len(d.Suggestions) == 0 {
+		t.Fatalf("info on no cluster: no suggestion in %+v", d)
 	}
 }

@@ -68,6 +68,9 @@ func Methods() []MethodInfo {
 		{MethodPortForwardStop, Request, ClientToServer, PortForwardStopParams{}, nil},
 		{MethodComponentDescribe, Request, ClientToServer, WorkspaceParams{}, DescribeResult{}},
 		{MethodComponentDelete, Request, ClientToServer, ComponentDeleteParams{}, ComponentDeleteResult{}},
+		{MethodClusterContexts, Request, ClientToServer, ClusterContextsParams{}, ClusterContextsResult{}},
+		{MethodClusterUse, Request, ClientToServer, ClusterUseParams{}, ClusterUseResult{}},
+		{MethodClusterInfo, Request, ClientToServer, ClusterInfoParams{}, ClusterInfoResult{}},
 	}
 }
 
