@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -42,6 +43,10 @@ type Selection struct {
 type Cluster interface {
 	component.Cluster
 	Info(ctx context.Context) (cluster.Info, error)
+	ListProjects(ctx context.Context) (cluster.ProjectList, error)
+	GetProject(ctx context.Context, name string) (cluster.Project, error)
+	CreateProject(ctx context.Context, name string) error
+	DeleteProject(ctx context.Context, name string, wait bool, timeout time.Duration) error
 }
 
 var _ Cluster = (*cluster.Client)(nil)

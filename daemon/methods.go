@@ -124,6 +124,10 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodClusterContexts, concurrent, (*Server).clusterContexts),
 		request(protocol.MethodClusterUse, alone, (*Server).clusterUse),
 		request(protocol.MethodClusterInfo, concurrent, (*Server).clusterInfo),
+		request(protocol.MethodProjectList, concurrent, (*Server).projectList),
+		request(protocol.MethodProjectCreate, concurrent, (*Server).projectCreate),
+		request(protocol.MethodProjectSet, alone, (*Server).projectSet),
+		request(protocol.MethodProjectDelete, concurrent, (*Server).projectDelete),
 	}
 	table := make(map[string]method, len(entries))
 	for _, m := range entries {

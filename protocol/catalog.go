@@ -71,6 +71,10 @@ func Methods() []MethodInfo {
 		{MethodClusterContexts, Request, ClientToServer, ClusterContextsParams{}, ClusterContextsResult{}},
 		{MethodClusterUse, Request, ClientToServer, ClusterUseParams{}, ClusterUseResult{}},
 		{MethodClusterInfo, Request, ClientToServer, ClusterInfoParams{}, ClusterInfoResult{}},
+		{MethodProjectList, Request, ClientToServer, ProjectListParams{}, ProjectListResult{}},
+		{MethodProjectCreate, Request, ClientToServer, ProjectNameParams{}, ProjectResult{}},
+		{MethodProjectDelete, Request, ClientToServer, ProjectDeleteParams{}, ProjectResult{}},
+		{MethodProjectSet, Request, ClientToServer, ProjectNameParams{}, ProjectResult{}},
 	}
 }
 
@@ -105,5 +109,6 @@ func ErrorCodes() []CodeInfo {
 		{CodeAgentIncompatible, "AgentIncompatible"},
 		{CodeTarMissing, "TarMissing"},
 		{CodeNotFound, "NotFound"},
+		{CodeConflict, "Conflict"},
 	}
 }
