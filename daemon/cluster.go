@@ -47,6 +47,7 @@ type Cluster interface {
 	GetProject(ctx context.Context, name string) (cluster.Project, error)
 	CreateProject(ctx context.Context, name string) error
 	DeleteProject(ctx context.Context, name string, wait bool, timeout time.Duration) error
+	ListComponents(ctx context.Context, app string) ([]cluster.ComponentSummary, error)
 }
 
 var _ Cluster = (*cluster.Client)(nil)

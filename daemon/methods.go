@@ -128,6 +128,10 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodProjectCreate, concurrent, (*Server).projectCreate),
 		request(protocol.MethodProjectSet, alone, (*Server).projectSet),
 		request(protocol.MethodProjectDelete, concurrent, (*Server).projectDelete),
+		request(protocol.MethodComponentList, concurrent, (*Server).componentList),
+		request(protocol.MethodAppList, concurrent, (*Server).appList),
+		request(protocol.MethodAppDescribe, concurrent, (*Server).appDescribe),
+		request(protocol.MethodAppDelete, concurrent, (*Server).appDelete),
 	}
 	table := make(map[string]method, len(entries))
 	for _, m := range entries {

@@ -75,6 +75,10 @@ func Methods() []MethodInfo {
 		{MethodProjectCreate, Request, ClientToServer, ProjectNameParams{}, ProjectResult{}},
 		{MethodProjectDelete, Request, ClientToServer, ProjectDeleteParams{}, ProjectResult{}},
 		{MethodProjectSet, Request, ClientToServer, ProjectNameParams{}, ProjectResult{}},
+		{MethodComponentList, Request, ClientToServer, ComponentListParams{}, ComponentListResult{}},
+		{MethodAppList, Request, ClientToServer, AppListParams{}, AppListResult{}},
+		{MethodAppDescribe, Request, ClientToServer, AppParams{}, AppDescribeResult{}},
+		{MethodAppDelete, Request, ClientToServer, AppDeleteParams{}, AppDeleteResult{}},
 	}
 }
 
