@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,7 +21,10 @@ type Info struct {
 	Version string
 	// Groups are the API groups it serves, sorted.
 	Groups []string
-	// OpenShift is true when it serves OpenShift's API groups.
+	// OpenShift is true when it serves project.openshift.io, which every
+	// OpenShift does: a Kubernetes cluster may serve Routes or
+	// ImageStreams through CRDs (odod's local cluster does) and is still
+	// not OpenShift.
 	OpenShift bool
 	// User and UserGroups are who the credentials are, by
 	// SelfSubjectReview; empty when the cluster cannot say (older than
@@ -48,7 +50,7 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 			continue
 		}
 		out.Groups = append(out.Groups, g.Name)
-		if strings.HasSuffix(g.Name, ".openshift.io") {
+		if g.Name == "project.openshift.io" {
 			out.OpenShift = true
 		}
 	}

@@ -24,6 +24,7 @@ func TestInfoReportsVersionGroupsAndUser(t *testing.T) {
 		{GroupVersion: "v1"},
 		{GroupVersion: "apps/v1"},
 		{GroupVersion: "route.openshift.io/v1"},
+		{GroupVersion: "project.openshift.io/v1"},
 	}
 	f.kube.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.34.1"}
 	f.kube.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
@@ -34,7 +35,7 @@ func TestInfoReportsVersionGroupsAndUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Info{Version: "v1.34.1", Groups: []string{"apps", "route.openshift.io"}, OpenShift: true,
+	want := Info{Version: "v1.34.1", Groups: []string{"apps", "project.openshift.io", "route.openshift.io"}, OpenShift: true,
 		User: "alice", UserGroups: []string{"system:authenticated"}}
 	if !reflect.DeepEqual(info, want) {
 		t.Fatalf("Info = %+v, want %+v", info, want)
@@ -43,6 +44,8 @@ func TestInfoReportsVersionGroupsAndUser(t *testing.T) {
 
 func TestInfoWithoutSelfSubjectReview(t *testing.T) {
 	c, f := newFakeClient(t, "team-a", false)
+	// Routes through a CRD do not make a cluster OpenShift.
+	f.kube.Resources = []*metav1.APIResourceList{{GroupVersion: "route.openshift.io/v1"}}
 	f.kube.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "authentication.k8s.io", Resource: "selfsubjectreviews"}, "", errors.New("no"))
 	})

@@ -69,9 +69,10 @@ type ClusterInfoResult struct {
 	Server string `json:"server"`
 	// Version is the API server's version (v1.34.1).
 	Version string `json:"version"`
-	// OpenShift is true when the cluster serves OpenShift's API groups
-	// (*.openshift.io): odod then uses Routes, DeploymentConfigs and
-	// builder ImageStreams where odo did.
+	// OpenShift is true when the cluster serves project.openshift.io, as
+	// every OpenShift does. Routes or ImageStreams alone (CRDs on a
+	// Kubernetes cluster) do not make it OpenShift: APIGroups says what
+	// is served.
 	OpenShift bool `json:"openShift"`
 	// APIGroups are the API groups the cluster serves, sorted.
 	APIGroups []string `json:"apiGroups"`
