@@ -119,6 +119,9 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodStorageRemove, alone, (*Server).removeStorage),
 		request(protocol.MethodPortForward, concurrent, (*Server).portForward),
 		request(protocol.MethodPortForwardStop, concurrent, (*Server).stopPortForward),
+		request(protocol.MethodConfigView, concurrent, (*Server).configView),
+		request(protocol.MethodConfigSet, alone, (*Server).configSet),
+		request(protocol.MethodConfigUnset, alone, (*Server).configUnset),
 
 		// The cluster, without a workspace.
 		request(protocol.MethodClusterContexts, concurrent, (*Server).clusterContexts),

@@ -79,6 +79,9 @@ func Methods() []MethodInfo {
 		{MethodAppList, Request, ClientToServer, AppListParams{}, AppListResult{}},
 		{MethodAppDescribe, Request, ClientToServer, AppParams{}, AppDescribeResult{}},
 		{MethodAppDelete, Request, ClientToServer, AppDeleteParams{}, AppDeleteResult{}},
+		{MethodConfigView, Request, ClientToServer, WorkspaceParams{}, ConfigViewResult{}},
+		{MethodConfigSet, Request, ClientToServer, ConfigSetParams{}, ConfigViewResult{}},
+		{MethodConfigUnset, Request, ClientToServer, ConfigUnsetParams{}, ConfigViewResult{}},
 	}
 }
 
