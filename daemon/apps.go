@@ -2,11 +2,11 @@ package daemon
 
 import (
 	"context"
-	"sort"
 
 	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/odod-dev/odod/cluster"
+	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/protocol"
 )
@@ -25,7 +25,7 @@ func (s *Server) listComponents(ctx context.Context, namespace, app string) (str
 	open := s.openComponents(cl.Namespace())
 	out := make([]protocol.ComponentSummary, 0, len(found))
 	for _, c := range found {
-		out = append(out, summary(c, open[cluster.ComponentRef{Name: c.Name, App: c.App}]))
+		out = append(out, component.Summarize(c, open[cluster.ComponentRef{Name: c.Name, App: c.App}]))
 	}
 	return cl.Namespace(), out, nil
 }
@@ -53,26 +53,6 @@ func (s *Server) openComponents(namespace string) map[cluster.ComponentRef]*prot
 	return out
 }
 
-func summary(c cluster.ComponentSummary, ws *protocol.WorkspaceRef) protocol.ComponentSummary {
-	out := protocol.ComponentSummary{Name: c.Name, App: c.App, Namespace: c.Namespace, Type: c.Type, ManagedBy: c.ManagedBy,
-		Pod: c.Pod.Pod, Reason: c.Pod.Reason, URLs: []protocol.URL{}, Storage: []protocol.Storage{}, Workspace: ws}
-	switch c.Pod.State {
-	case cluster.StateRunning:
-		out.State = protocol.StateRunning
-	case cluster.StateError:
-		out.State = protocol.StateError
-	default:
-		out.State = protocol.StateStarting
-	}
-	for _, u := range c.URLs {
-		out.URLs = append(out.URLs, protocol.URL{Name: u.Name, Port: u.Port, Secure: u.Secure, Kind: u.Kind, Host: u.Host, URL: u.URL, State: protocol.SettingPushed})
-	}
-	for _, st := range c.Storage {
-		out.Storage = append(out.Storage, protocol.Storage{Name: st.Name, Path: st.Path, Size: st.Size, State: protocol.SettingPushed})
-	}
-	return out
-}
-
 func (s *Server) componentList(ctx context.Context, _ *jsonrpc2.Conn, p protocol.ComponentListParams) (any, error) {
 	ns, comps, err := s.listComponents(ctx, p.Namespace, p.App)
 	if err != nil {
@@ -86,21 +66,7 @@ func (s *Server) appList(ctx context.Context, _ *jsonrpc2.Conn, p protocol.AppLi
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]*protocol.App{}
-	for _, c := range comps {
-		a := byName[c.App]
-		if a == nil {
-			a = &protocol.App{Name: c.App, Namespace: ns, Components: []string{}}
-			byName[c.App] = a
-		}
-		a.Components = append(a.Components, c.Name)
-	}
-	res := protocol.AppListResult{Namespace: ns, Apps: []protocol.App{}}
-	for _, a := range byName {
-		sort.Strings(a.Components)
-		res.Apps = append(res.Apps, *a)
-	}
-	sort.Slice(res.Apps, func(i, j int) bool { return res.Apps[i].Name < res.Apps[j].Name })
+	res := protocol.AppListResult{Namespace: ns, Apps: component.Apps(ns, comps)}
 	return res, nil
 }
 
