@@ -50,4 +50,3 @@ func Apps(namespace string, comps []protocol.ComponentSummary) []protocol.App {
 	sort.Slice(apps, func(i, j int) bool { return apps[i].Name < apps[j].Name })
 	return apps
 }
-
