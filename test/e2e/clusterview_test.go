@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"testing"
@@ -100,6 +102,29 @@ func TestClusterView(t *testing.T) {
 		t.Fatalf("app/describe shop = %+v", described)
 	}
 
+	// The same from a terminal.
+	var cliList protocol.ComponentListResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "list", "--project", nsA, "-o", "json")), &cliList); err != nil {
+		t.Fatal(err)
+	}
+	if len(cliList.Components) != 2 || cliList.Components[0].Name != "api" || cliList.Components[0].State != protocol.StateRunning {
+		t.Fatalf("odod list = %+v", cliList)
+	}
+	var cliApps protocol.AppListResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "app", "list", "--project", nsB, "-o", "json")), &cliApps); err != nil {
+		t.Fatal(err)
+	}
+	if len(cliApps.Apps) != 1 || cliApps.Apps[0].Name != "batch" {
+		t.Fatalf("odod app list = %+v", cliApps)
+	}
+	var cliProjects protocol.ProjectListResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "project", "list", "-o", "json")), &cliProjects); err != nil {
+		t.Fatal(err)
+	}
+	if len(cliProjects.Projects) < 2 || !cliProjects.Complete {
+		t.Fatalf("odod project list = %+v", cliProjects)
+	}
+
 	start := time.Now()
 	var deleted protocol.AppDeleteResult
 	e.mustCall(5*time.Minute, protocol.MethodAppDelete, protocol.AppDeleteParams{Name: "shop"}, &deleted)
@@ -126,10 +151,34 @@ func TestClusterView(t *testing.T) {
 		t.Fatal("app/describe of a deleted app answered")
 	}
 
+	// A project made and deleted from a terminal.
+	temp := fmt.Sprintf("odod-view-tmp-%d", time.Now().UnixNano()%1000000)
+	odod(t, c.Kubeconfig, "project", "create", temp)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = kube.CoreV1().Namespaces().Delete(ctx, temp, metav1.DeleteOptions{})
+	})
+	start = time.Now()
+	odod(t, c.Kubeconfig, "project", "delete", temp)
+	t.Logf("odod project delete (waiting until gone): %s", time.Since(start))
+	if _, err := kube.CoreV1().Namespaces().Get(ctx, temp, metav1.GetOptions{}); err == nil {
+		t.Fatalf("project %s still exists after odod project delete", temp)
+	}
+
 	// Switching project without a restart: the default namespace is B.
 	e.mustCall(time.Minute, protocol.MethodProjectSet, protocol.ProjectNameParams{Name: nsB}, nil)
 	e.mustCall(time.Minute, protocol.MethodAppList, protocol.AppListParams{}, &apps)
 	if apps.Namespace != nsB || len(apps.Apps) != 1 {
 		t.Fatalf("app/list after project/set = %+v", apps)
+	}
+
+	// odod app delete from a terminal.
+	var cliDeleted protocol.AppDeleteResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "app", "delete", "batch", "--project", nsB, "-o", "json")), &cliDeleted); err != nil {
+		t.Fatal(err)
+	}
+	if len(cliDeleted.Components) != 1 || cliDeleted.Components[0] != "worker" {
+		t.Fatalf("odod app delete = %+v", cliDeleted)
 	}
 }
