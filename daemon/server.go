@@ -108,9 +108,6 @@ func New(opts Options) *Server {
 	if opts.ProcessAlive == nil {
 		opts.ProcessAlive = processAlive
 	}
-	if opts.Clusters == nil {
-		opts.Clusters = NewKubeconfig(opts.Logger)
-	}
 	if opts.OpenIndex == nil {
 		opts.OpenIndex = OpenIndexer
 	}
@@ -124,6 +121,10 @@ func New(opts Options) *Server {
 	s.log = opts.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewTee(c, s.userLog)
 	}))
+	if s.opts.Clusters == nil {
+		// With the server's logger: the cluster's log reaches the editor too.
+		s.opts.Clusters = NewKubeconfig(s.log)
+	}
 	s.methods = newMethodTable()
 	s.workspaces = newWorkspaces(s)
 	s.initImage = initimage.DefaultRef()
