@@ -22,6 +22,7 @@ import (
 	"github.com/go-logr/logr"
 	appsclient "github.com/openshift/client-go/apps/clientset/versioned"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned"
+	projectclient "github.com/openshift/client-go/project/clientset/versioned"
 	routeclient "github.com/openshift/client-go/route/clientset/versioned"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -62,15 +63,18 @@ type Platform struct {
 	Route bool `json:"route"`
 	// ImageStream: image.openshift.io/v1 imagestreams.
 	ImageStream bool `json:"imageStream"`
+	// Project: project.openshift.io/v1 projects (and projectrequests).
+	Project bool `json:"project"`
 }
 
-// Clientsets are the API clients a Client uses. Apps, Route and Image may
-// be nil when the cluster does not serve them.
+// Clientsets are the API clients a Client uses. Apps, Route, Image and
+// Project may be nil when the cluster does not serve them.
 type Clientsets struct {
-	Kube  kubernetes.Interface
-	Apps  appsclient.Interface
-	Route routeclient.Interface
-	Image imageclient.Interface
+	Kube    kubernetes.Interface
+	Apps    appsclient.Interface
+	Route   routeclient.Interface
+	Image   imageclient.Interface
+	Project projectclient.Interface
 }
 
 // Client is a connection to one cluster and namespace. It is safe for
@@ -206,6 +210,11 @@ func ConnectConfig(ctx context.Context, cfg *rest.Config, namespace string, o Op
 			return nil, fmt.Errorf("image.openshift.io client: %w", err)
 		}
 	}
+	if platform.Project {
+		if sets.Project, err = projectclient.NewForConfig(cfg); err != nil {
+			return nil, fmt.Errorf("project.openshift.io client: %w", err)
+		}
+	}
 	log := o.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -262,6 +271,9 @@ func discover(ctx context.Context, rc rest.Interface) (Platform, error) {
 		return p, err
 	}
 	if p.ImageStream, err = check("image.openshift.io/v1", "imagestreams"); err != nil {
+		return p, err
+	}
+	if p.Project, err = check("project.openshift.io/v1", "projects"); err != nil {
 		return p, err
 	}
 	return p, nil

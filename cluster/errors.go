@@ -36,6 +36,8 @@ const (
 	KindPodNotReady Kind = "PodNotReady"
 	// KindTimeout: a bounded wait (deletion, pod) ran out.
 	KindTimeout Kind = "Timeout"
+	// KindConflict: the object already exists, or is being deleted.
+	KindConflict Kind = "Conflict"
 	// KindAPI: any other API error.
 	KindAPI Kind = "API"
 )
@@ -51,6 +53,7 @@ var (
 	ErrImage        = errors.New("builder image unreadable")
 	ErrPodNotReady  = errors.New("component pod not ready")
 	ErrTimeout      = errors.New("timed out")
+	ErrConflict     = errors.New("conflict")
 )
 
 var sentinels = map[Kind]error{
@@ -62,6 +65,7 @@ var sentinels = map[Kind]error{
 	KindImage:        ErrImage,
 	KindPodNotReady:  ErrPodNotReady,
 	KindTimeout:      ErrTimeout,
+	KindConflict:     ErrConflict,
 }
 
 // Error is every error this package returns for a cluster condition.
@@ -129,6 +133,9 @@ func classify(err error, what string) error {
 	case apierrors.IsForbidden(err):
 		return &Error{Kind: KindUnauthorized, Reason: "Forbidden", Message: what + ": not allowed", Err: err,
 			Suggestion: "ask the cluster administrator for access to the namespace, or choose a namespace you own (--project)"}
+	case apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err):
+		return &Error{Kind: KindConflict, Reason: string(apierrors.ReasonForError(err)), Message: what + ": it already exists or is being changed", Err: err,
+			Suggestion: "choose another name, or wait for the object being deleted to be gone and retry"}
 	case apierrors.IsNotFound(err):
 		return &Error{Kind: KindNotFound, Reason: "NotFound", Message: what, Err: err}
 	case isUnreachable(err):

@@ -71,6 +71,8 @@ func Coded(err error) *Error {
 			out.Code = protocol.CodeUnauthorized
 		case cluster.KindNotFound:
 			out.Code = protocol.CodeNotFound
+		case cluster.KindConflict:
+			out.Code = protocol.CodeConflict
 		case cluster.KindInvalid:
 			out.Code = protocol.CodeInvalidConfig
 		case cluster.KindPodNotReady, cluster.KindTimeout, cluster.KindImage:

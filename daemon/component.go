@@ -33,7 +33,7 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 	progressEvents := throttle.New(minReportInterval)
 	sess.comp = component.New(component.Options{
 		Index:     idx,
-		Connect:   s.clusters.connect,
+		Connect:   s.connectComponent,
 		InitImage: initImage,
 		Version:   s.opts.Version,
 		Logger:    s.log.With(zap.String("workspaceId", sess.id)),
@@ -77,11 +77,14 @@ func (s *Server) sessionFor(id string) (*session, error) {
 	return sess, nil
 }
 
+// componentFor finds the workspace's component once the settings edits
+// that came before have ended.
 func (s *Server) componentFor(id string) (*session, *component.Component, error) {
 	sess, err := s.sessionFor(id)
 	if err != nil {
 		return nil, nil, err
 	}
+	sess.waitForEdits()
 	comp, err := s.componentOf(sess)
 	return sess, comp, err
 }
@@ -100,42 +103,41 @@ func engineError(err error) *jsonrpc2.Error {
 	return newError(e.Code, e.Message, data)
 }
 
-// params decodes a request's params into a P.
-func params[P any](req *jsonrpc2.Request) (P, error) {
-	var p P
-	if err := decodeParams(req.Params, &p); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
-// onComponent decodes a request's params, finds the workspace's component
-// and runs fn on it; engine errors become protocol errors.
-func onComponent[P any](s *Server, req *jsonrpc2.Request, workspace func(P) string, fn func(*component.Component, P) (any, error)) (any, error) {
-	p, err := params[P](req)
+// onComponent finds the workspace's component and runs fn on it; engine
+// errors become protocol errors.
+func onComponent(s *Server, workspaceID string, fn func(*component.Component) (any, error)) (any, error) {
+	_, comp, err := s.componentFor(workspaceID)
 	if err != nil {
 		return nil, err
 	}
-	_, comp, err := s.componentFor(workspace(p))
-	if err != nil {
-		return nil, err
-	}
-	res, err := fn(comp, p)
+	res, err := fn(comp)
 	return res, wrapEngine(err)
 }
 
+// settingsUse says whether a method edits a workspace's settings or only
+// reads them.
+type settingsUse int
+
+const (
+	reads settingsUse = iota
+	edits
+)
+
 // onSettings is onComponent for the methods that need only the
-// workspace's settings (URLs, storage): no component, no index.
-func onSettings[P any](s *Server, req *jsonrpc2.Request, workspace func(P) string, fn func(*component.Settings, P) (any, error)) (any, error) {
-	p, err := params[P](req)
+// workspace's settings (URLs, storage): no component, no index. An edit
+// holds the session's settings lock throughout; a read waits for the
+// edits that came before it.
+func onSettings(s *Server, workspaceID string, use settingsUse, fn func(*component.Settings) (any, error)) (any, error) {
+	sess, err := s.sessionFor(workspaceID)
 	if err != nil {
 		return nil, err
 	}
-	sess, err := s.sessionFor(workspace(p))
-	if err != nil {
-		return nil, err
+	if use == edits {
+		defer sess.editSettings()()
+	} else {
+		sess.waitForEdits()
 	}
-	res, err := fn(s.settingsOf(sess), p)
+	res, err := fn(s.settingsOf(sess))
 	return res, wrapEngine(err)
 }
 
@@ -145,129 +147,90 @@ func (s *Server) settingsOf(sess *session) *component.Settings {
 	initImage := s.initImage
 	s.mu.Unlock()
 	return component.NewSettings(component.SettingsOptions{
-		Root: sess.root, Connect: s.clusters.connect, InitImage: initImage, Version: s.opts.Version,
+		Root: sess.root, Connect: s.connectComponent, InitImage: initImage, Version: s.opts.Version,
 		Logger: s.log.With(zap.String("workspaceId", sess.id)),
 	})
 }
 
-func workspaceOf(p protocol.WorkspaceParams) string { return p.WorkspaceID }
-func nameWorkspace(p protocol.NameParams) string    { return p.WorkspaceID }
+func (s *Server) describe(ctx context.Context, _ *jsonrpc2.Conn, p protocol.WorkspaceParams) (any, error) {
+	return onComponent(s, p.WorkspaceID, func(c *component.Component) (any, error) {
+		d, err := c.Describe(ctx)
+		if sess, serr := s.sessionFor(p.WorkspaceID); serr == nil {
+			d.Watch = sess.watchStatus()
+		}
+		return d, err
+	})
+}
 
-// handleComponent answers the component methods; handled is false for
-// other methods.
-func (s *Server) handleComponent(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (handled bool, result any, err error) {
-	switch req.Method {
-	case protocol.MethodComponentCreate, protocol.MethodURLCreate, protocol.MethodURLDelete,
-		protocol.MethodStorageAdd, protocol.MethodStorageRemove:
-		// They edit .odo/config.yaml: they run in order, so a push sent
-		// after them sees their settings.
-	default:
-		// The others talk to the cluster, or wait: they must not hold up
-		// the queue.
-		release(ctx)
+func (s *Server) deleteComponent(ctx context.Context, _ *jsonrpc2.Conn, p protocol.ComponentDeleteParams) (any, error) {
+	return onComponent(s, p.WorkspaceID, func(c *component.Component) (any, error) {
+		if sess, err := s.sessionFor(p.WorkspaceID); err == nil {
+			sess.stopWatch()
+			sess.stopSubscriptions()
+		}
+		deleted, err := c.Delete(ctx, p.Wait == nil || *p.Wait)
+		return protocol.ComponentDeleteResult{Deleted: deleted}, err
+	})
+}
+
+func (s *Server) createURL(ctx context.Context, _ *jsonrpc2.Conn, p protocol.URLCreateParams) (any, error) {
+	if p.Name == "" || p.Port <= 0 {
+		return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports).")
 	}
-	handled = true
-	switch req.Method {
-	case protocol.MethodCatalogList:
-		p, perr := params[protocol.CatalogListParams](req)
-		if perr != nil {
-			return handled, nil, perr
-		}
-		result, err = s.catalog(ctx, p)
-	case protocol.MethodComponentCreate:
-		p, perr := params[protocol.ComponentCreateParams](req)
-		if perr != nil {
-			return handled, nil, perr
-		}
-		result, err = s.create(ctx, p)
-	case protocol.MethodPush:
-		p, perr := params[protocol.PushParams](req)
-		if perr != nil {
-			return handled, nil, perr
-		}
-		result, err = s.push(ctx, conn, p)
-	case protocol.MethodComponentDescribe:
-		result, err = onComponent(s, req, workspaceOf, func(c *component.Component, p protocol.WorkspaceParams) (any, error) {
-			d, err := c.Describe(ctx)
-			if sess, serr := s.sessionFor(p.WorkspaceID); serr == nil {
-				d.Watch = sess.watchStatus()
-			}
-			return d, err
-		})
-	case protocol.MethodComponentDelete:
-		result, err = onComponent(s, req, func(p protocol.ComponentDeleteParams) string { return p.WorkspaceID },
-			func(c *component.Component, p protocol.ComponentDeleteParams) (any, error) {
-				if sess, err := s.sessionFor(p.WorkspaceID); err == nil {
-					sess.stopWatch()
-					sess.stopSubscriptions()
-				}
-				deleted, err := c.Delete(ctx, p.Wait == nil || *p.Wait)
-				return protocol.ComponentDeleteResult{Deleted: deleted}, err
-			})
-	case protocol.MethodLogsFollow:
-		p, perr := params[protocol.LogsFollowParams](req)
-		if perr != nil {
-			return handled, nil, perr
-		}
-		result, err = s.followLogs(p)
-	case protocol.MethodLogsStop:
-		p, perr := params[protocol.LogsStopParams](req)
-		if perr != nil {
-			return handled, nil, perr
-		}
-		err = s.stopLogs(p.SubscriptionID)
-	case protocol.MethodURLCreate:
-		result, err = onSettings(s, req, func(p protocol.URLCreateParams) string { return p.WorkspaceID },
-			func(c *component.Settings, p protocol.URLCreateParams) (any, error) {
-				if p.Name == "" || p.Port <= 0 {
-					return nil, invalidParams("name/port", "a URL needs a name and a port", "Pass name (a DNS-1123 label) and port (one of the component's ports).")
-				}
-				kind := config.URLKind(p.Kind)
-				if kind != config.URLKindAuto && kind != config.URLKindRoute && kind != config.URLKindIngress {
-					return nil, invalidParams("kind", fmt.Sprintf("%q is not a kind of URL", p.Kind), `Pass "route", "ingress", or leave it out.`)
-				}
-				u, err := c.CreateURL(ctx, config.ConfigURL{Name: p.Name, Port: p.Port, Secure: p.Secure, Host: p.Host, Kind: kind})
-				return protocol.URLCreateResult{URL: u}, err
-			})
-	case protocol.MethodURLList:
-		result, err = onSettings(s, req, workspaceOf, func(c *component.Settings, _ protocol.WorkspaceParams) (any, error) {
-			urls, err := c.ListURLs(ctx)
-			return protocol.URLListResult{URLs: urls}, err
-		})
-	case protocol.MethodURLDelete:
-		result, err = onSettings(s, req, nameWorkspace, func(c *component.Settings, p protocol.NameParams) (any, error) {
-			return nil, c.DeleteURL(ctx, p.Name)
-		})
-	case protocol.MethodStorageAdd:
-		result, err = onSettings(s, req, func(p protocol.StorageAddParams) string { return p.WorkspaceID },
-			func(c *component.Settings, p protocol.StorageAddParams) (any, error) {
-				return nil, c.AddStorage(p.Name, p.Path, p.Size)
-			})
-	case protocol.MethodStorageList:
-		result, err = onSettings(s, req, workspaceOf, func(c *component.Settings, _ protocol.WorkspaceParams) (any, error) {
-			st, err := c.ListStorage(ctx)
-			return protocol.StorageListResult{Storage: st}, err
-		})
-	case protocol.MethodStorageRemove:
-		result, err = onSettings(s, req, nameWorkspace, func(c *component.Settings, p protocol.NameParams) (any, error) {
-			return nil, c.RemoveStorage(p.Name)
-		})
-	case protocol.MethodPortForward:
-		result, err = onComponent(s, req, func(p protocol.PortForwardParams) string { return p.WorkspaceID },
-			func(c *component.Component, p protocol.PortForwardParams) (any, error) {
-				// The forward outlives the request: it ends with stop, the
-				// workspace, or the daemon.
-				return c.PortForward(context.WithoutCancel(ctx), p.LocalPort, p.RemotePort)
-			})
-	case protocol.MethodPortForwardStop:
-		result, err = onComponent(s, req, func(p protocol.PortForwardStopParams) string { return p.WorkspaceID },
-			func(c *component.Component, p protocol.PortForwardStopParams) (any, error) {
-				return nil, c.StopPortForward(p.LocalPort)
-			})
-	default:
-		handled = false
+	kind := config.URLKind(p.Kind)
+	if kind != config.URLKindAuto && kind != config.URLKindRoute && kind != config.URLKindIngress {
+		return nil, invalidParams("kind", fmt.Sprintf("%q is not a kind of URL", p.Kind), `Pass "route", "ingress", or leave it out.`)
 	}
-	return handled, result, err
+	return onSettings(s, p.WorkspaceID, edits, func(c *component.Settings) (any, error) {
+		u, err := c.CreateURL(ctx, config.ConfigURL{Name: p.Name, Port: p.Port, Secure: p.Secure, Host: p.Host, Kind: kind})
+		return protocol.URLCreateResult{URL: u}, err
+	})
+}
+
+func (s *Server) listURLs(ctx context.Context, _ *jsonrpc2.Conn, p protocol.WorkspaceParams) (any, error) {
+	return onSettings(s, p.WorkspaceID, reads, func(c *component.Settings) (any, error) {
+		urls, err := c.ListURLs(ctx)
+		return protocol.URLListResult{URLs: urls}, err
+	})
+}
+
+func (s *Server) deleteURL(ctx context.Context, _ *jsonrpc2.Conn, p protocol.NameParams) (any, error) {
+	return onSettings(s, p.WorkspaceID, edits, func(c *component.Settings) (any, error) {
+		return nil, c.DeleteURL(ctx, p.Name)
+	})
+}
+
+func (s *Server) addStorage(_ context.Context, _ *jsonrpc2.Conn, p protocol.StorageAddParams) (any, error) {
+	return onSettings(s, p.WorkspaceID, edits, func(c *component.Settings) (any, error) {
+		return nil, c.AddStorage(p.Name, p.Path, p.Size)
+	})
+}
+
+func (s *Server) listStorage(ctx context.Context, _ *jsonrpc2.Conn, p protocol.WorkspaceParams) (any, error) {
+	return onSettings(s, p.WorkspaceID, reads, func(c *component.Settings) (any, error) {
+		st, err := c.ListStorage(ctx)
+		return protocol.StorageListResult{Storage: st}, err
+	})
+}
+
+func (s *Server) removeStorage(_ context.Context, _ *jsonrpc2.Conn, p protocol.NameParams) (any, error) {
+	return onSettings(s, p.WorkspaceID, edits, func(c *component.Settings) (any, error) {
+		return nil, c.RemoveStorage(p.Name)
+	})
+}
+
+func (s *Server) portForward(ctx context.Context, _ *jsonrpc2.Conn, p protocol.PortForwardParams) (any, error) {
+	return onComponent(s, p.WorkspaceID, func(c *component.Component) (any, error) {
+		// The forward outlives the request: it ends with stop, the
+		// workspace, or the daemon.
+		return c.PortForward(context.WithoutCancel(ctx), p.LocalPort, p.RemotePort)
+	})
+}
+
+func (s *Server) stopPortForward(_ context.Context, _ *jsonrpc2.Conn, p protocol.PortForwardStopParams) (any, error) {
+	return onComponent(s, p.WorkspaceID, func(c *component.Component) (any, error) {
+		return nil, c.StopPortForward(p.LocalPort)
+	})
 }
 
 // wrapEngine keeps nil nil (a typed nil would be an error).
@@ -278,7 +241,7 @@ func wrapEngine(err error) error {
 	return engineError(err)
 }
 
-func (s *Server) catalog(ctx context.Context, p protocol.CatalogListParams) (any, error) {
+func (s *Server) catalog(ctx context.Context, _ *jsonrpc2.Conn, p protocol.CatalogListParams) (any, error) {
 	namespace := ""
 	if p.WorkspaceID != "" {
 		sess, err := s.sessionFor(p.WorkspaceID)
@@ -289,7 +252,7 @@ func (s *Server) catalog(ctx context.Context, p protocol.CatalogListParams) (any
 			namespace = cfg.ComponentSettings.Project
 		}
 	}
-	cl, err := s.clusters.connect(ctx, namespace)
+	cl, err := s.connect(ctx, namespace)
 	if err != nil {
 		return nil, wrapEngine(err)
 	}
@@ -340,7 +303,7 @@ func (sess *session) name() string {
 }
 
 // followLogs starts an app-log subscription owned by the server.
-func (s *Server) followLogs(p protocol.LogsFollowParams) (any, error) {
+func (s *Server) followLogs(_ context.Context, _ *jsonrpc2.Conn, p protocol.LogsFollowParams) (any, error) {
 	if p.Source != "" && p.Source != protocol.LogApp {
 		return nil, invalidParams("source", fmt.Sprintf("%q cannot be followed", p.Source),
 			`Use "app"; build output arrives as odod/log with source "build" during each push.`)
@@ -377,7 +340,11 @@ func (s *Server) followLogs(p protocol.LogsFollowParams) (any, error) {
 	return protocol.LogsFollowResult{SubscriptionID: id}, nil
 }
 
-func (s *Server) stopLogs(id string) error {
+func (s *Server) stopLogs(_ context.Context, _ *jsonrpc2.Conn, p protocol.LogsStopParams) (any, error) {
+	return nil, s.stopSubscription(p.SubscriptionID)
+}
+
+func (s *Server) stopSubscription(id string) error {
 	if id == "" {
 		return invalidParams("subscriptionId", "is required", "Pass the subscriptionId odod/logs/follow returned.")
 	}
@@ -430,14 +397,15 @@ func (sess *session) stopSubscriptions() {
 	}
 }
 
-func (s *Server) create(ctx context.Context, p protocol.ComponentCreateParams) (any, error) {
+func (s *Server) create(ctx context.Context, _ *jsonrpc2.Conn, p protocol.ComponentCreateParams) (any, error) {
 	sess, err := s.sessionFor(p.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
+	defer sess.editSettings()()
 	res, err := component.Create(ctx, sess.root, component.CreateRequest{
 		Type: p.Type, Name: p.Name, Project: p.Project, App: p.App, Ports: p.Ports, Env: p.Env, Force: p.Force,
-	}, s.clusters.connect, s.clusters.defaultNamespace)
+	}, s.connectComponent, s.opts.Clusters.DefaultNamespace)
 	if err != nil {
 		return nil, engineError(err)
 	}

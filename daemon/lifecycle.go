@@ -13,11 +13,7 @@ import (
 
 // initialize answers the LSP handshake. A second initialize is an error,
 // as in gopls.
-func (s *Server) initialize(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-	var p protocol.InitializeParams
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (s *Server) initialize(_ context.Context, _ *jsonrpc2.Conn, p protocol.InitializeParams) (any, error) {
 	var level zapcore.Level
 	if p.InitializationOptions != nil && p.InitializationOptions.LogLevel != "" {
 		if err := level.Set(strings.ToLower(p.InitializationOptions.LogLevel)); err != nil {
@@ -47,7 +43,7 @@ func (s *Server) initialize(ctx context.Context, req *jsonrpc2.Request) (any, er
 	}
 	s.mu.Unlock()
 	if o := p.InitializationOptions; o != nil {
-		s.clusters.configure(o.Kubeconfig, o.Context, o.Namespace)
+		s.opts.Clusters.Configure(Selection{Kubeconfig: o.Kubeconfig, Context: o.Context, Namespace: o.Namespace})
 	}
 
 	fields := []zap.Field{zap.String("version", s.opts.Version)}
@@ -65,23 +61,12 @@ func (s *Server) initialize(ctx context.Context, req *jsonrpc2.Request) (any, er
 	return protocol.InitializeResult{
 		Capabilities: protocol.ServerCapabilities{Experimental: protocol.ExperimentalCapabilities{
 			ProtocolVersion:  protocol.ProtocolVersion,
-			Methods:          s.methods(),
+			Methods:          advertised(s.methods),
 			Notifications:    s.notifications(),
 			WorkDoneProgress: true,
 		}},
 		ServerInfo: protocol.ServerInfo{Name: "odod", Version: s.opts.Version},
 	}, nil
-}
-
-// methods lists the odod/* requests this server answers.
-func (s *Server) methods() []string {
-	var out []string
-	for _, m := range protocol.Methods() {
-		if strings.HasPrefix(m.Name, "odod/") && m.Kind == protocol.Request && m.Name != protocol.MethodDebugSleep {
-			out = append(out, m.Name)
-		}
-	}
-	return out
 }
 
 func (s *Server) notifications() []string {

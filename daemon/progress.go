@@ -104,9 +104,7 @@ func (p *Progress) End(message string) {
 }
 
 func (p *Progress) send(value any) {
-	// Background context: a progress end must still go out when the
-	// request was cancelled.
-	if err := p.conn.Notify(context.Background(), protocol.MethodProgress, protocol.ProgressParams{Token: p.token, Value: value}); err != nil {
-		p.s.log.Debug("cannot send progress", zap.Error(err))
-	}
+	// Through the connection's writer: in order with the request's
+	// other notifications, and out even when the request was cancelled.
+	p.s.notes.send(protocol.MethodProgress, protocol.ProgressParams{Token: p.token, Value: value})
 }

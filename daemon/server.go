@@ -37,6 +37,9 @@ type Options struct {
 	ParentPollInterval time.Duration
 	// ProcessAlive reports whether a process exists (default: kill(pid, 0)).
 	ProcessAlive func(pid int) bool
+	// Clusters reaches the cluster; nil means the kubeconfig's
+	// (NewKubeconfig), configured by initialize.
+	Clusters Clusters
 }
 
 // drainTimeout bounds how long messages read before the end of input may
@@ -79,10 +82,12 @@ type Server struct {
 	exitOnce sync.Once
 	exitCode int
 
+	// methods is the dispatch table (methods.go).
+	methods    map[string]method
 	queue      *requestQueue
+	notes      *notifier
 	workspaces *workspaces
 	userLog    *userLogSink
-	clusters   *connector
 	// initImage is odod's init image reference (initializationOptions,
 	// else $ODOD_INIT_IMAGE, else the local cluster's).
 	initImage string
@@ -116,8 +121,12 @@ func New(opts Options) *Server {
 	s.log = opts.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewTee(c, s.userLog)
 	}))
+	if s.opts.Clusters == nil {
+		// With the server's logger: the cluster's log reaches the editor too.
+		s.opts.Clusters = NewKubeconfig(s.log)
+	}
+	s.methods = newMethodTable()
 	s.workspaces = newWorkspaces(s)
-	s.clusters = newConnector(s.log)
 	s.initImage = initimage.DefaultRef()
 	return s
 }
@@ -135,6 +144,7 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) int {
 	}
 	st := newStream(in, out, closer, s.log)
 	s.queue = newRequestQueue()
+	s.notes = newNotifier(s.log)
 	s.mu.Lock()
 	s.serveCtx = ctx
 	s.mu.Unlock()
@@ -145,6 +155,9 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) int {
 	connLog := &connLogger{log: s.log}
 	defer connLog.stop()
 	conn := jsonrpc2.NewConn(ctx, st, handlerFunc(s.handle), jsonrpc2.SetLogger(connLog))
+	s.notes.conn = conn
+	wg.Add(1)
+	go func() { defer wg.Done(); s.notes.run(ctx) }()
 
 	wg.Add(1)
 	go func() { defer wg.Done(); s.userLog.forward(ctx, conn) }()
@@ -219,17 +232,9 @@ func (f handlerFunc) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonr
 // handle runs in jsonrpc2's read loop: it must not block. Cancellation is
 // handled here at once; everything else is queued in order.
 func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
-	switch req.Method {
-	case protocol.MethodCancelRequest:
-		var p protocol.CancelParams
-		if err := decodeParams(req.Params, &p); err == nil && len(p.ID) > 0 {
-			s.cancelRequest(idKey(p.ID))
-		}
-		return
-	case protocol.MethodWorkDoneProgressCancel:
-		var p protocol.WorkDoneProgressCancelParams
-		if err := decodeParams(req.Params, &p); err == nil {
-			s.cancelProgress(string(p.Token))
+	if m, ok := s.methods[req.Method]; ok && m.queue == immediate {
+		if _, err := m.handle(s, ctx, conn, req.Params); err != nil {
+			s.log.Debug("ignoring a malformed notification", zap.String("method", req.Method), zap.Error(err))
 		}
 		return
 	}
@@ -256,6 +261,8 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 	s.mu.Lock()
 	delete(s.inflight, key)
 	s.mu.Unlock()
+	// The notifications the request caused go out before its answer.
+	s.notes.flush()
 
 	if err == nil && ctx.Err() != nil {
 		// The work finished but the client cancelled it: LSP lets us
@@ -275,91 +282,67 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 	}
 }
 
-// call checks the lifecycle state and runs the method.
+// call finds the method in the table, checks the lifecycle state and
+// runs it.
 func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
 	s.mu.Lock()
 	st := s.state
 	debug := s.debug
 	s.mu.Unlock()
 
-	switch req.Method {
-	case protocol.MethodInitialize:
-		// Runs alone: nothing may overtake the handshake.
-		return s.initialize(ctx, req)
-	case protocol.MethodExit:
-		s.exit()
-		return nil, nil
+	m, known := s.methods[req.Method]
+	if !known || !m.anyState {
+		if st == stateCreated {
+			if req.Notif {
+				s.log.Debug("dropping notification before initialize", zap.String("method", req.Method))
+				return nil, nil
+			}
+			return nil, notInitialized()
+		}
+		if st == stateShutDown {
+			return nil, shuttingDown()
+		}
 	}
-	if st == stateCreated {
+	if !known || (m.debugOnly && !debug) {
 		if req.Notif {
-			s.log.Debug("dropping notification before initialize", zap.String("method", req.Method))
+			// LSP: unknown notifications are ignored ($/ ones explicitly).
+			s.log.Debug("ignoring unknown notification", zap.String("method", req.Method))
 			return nil, nil
 		}
-		return nil, notInitialized()
+		return nil, methodNotFound(req.Method)
 	}
-	if st == stateShutDown {
-		return nil, shuttingDown()
+	if m.queue == concurrent {
+		release(ctx)
 	}
+	return m.handle(s, ctx, conn, req.Params)
+}
 
-	switch req.Method {
-	case protocol.MethodInitialized:
-		s.mu.Lock()
-		if s.state == stateInitializing {
-			s.state = stateInitialized
-		}
-		s.mu.Unlock()
-		return nil, nil
-	case protocol.MethodShutdown:
-		s.mu.Lock()
-		s.state = stateShutDown
-		s.mu.Unlock()
-		s.workspaces.closeAll()
-		return nil, nil
-	case protocol.MethodStatus:
-		release(ctx)
-		return s.status(), nil
-	case protocol.MethodWorkspaceOpen:
-		var p protocol.WorkspaceOpenParams
-		if err := decodeParams(req.Params, &p); err != nil {
-			return nil, err
-		}
-		return s.workspaces.open(ctx, conn, p)
-	case protocol.MethodWorkspaceClose:
-		var p protocol.WorkspaceCloseParams
-		if err := decodeParams(req.Params, &p); err != nil {
-			return nil, err
-		}
-		return nil, s.workspaces.close(p.WorkspaceID)
-	case protocol.MethodDidChangeWatchedFiles:
-		var p protocol.DidChangeWatchedFilesParams
-		if err := decodeParams(req.Params, &p); err != nil {
-			return nil, err
-		}
-		s.workspaces.hint(p.Changes)
-		return nil, nil
-	case protocol.MethodDebugSleep:
-		if !debug {
-			return nil, methodNotFound(req.Method)
-		}
-		release(ctx)
-		var p protocol.DebugSleepParams
-		if err := decodeParams(req.Params, &p); err != nil {
-			return nil, err
-		}
-		return s.debugSleep(ctx, conn, p)
+func (s *Server) initialized(none) {
+	s.mu.Lock()
+	if s.state == stateInitializing {
+		s.state = stateInitialized
 	}
-	if handled, res, err := s.handleWatch(ctx, conn, req); handled {
-		return res, err
-	}
-	if handled, res, err := s.handleComponent(ctx, conn, req); handled {
-		return res, err
-	}
-	if req.Notif {
-		// LSP: unknown notifications are ignored ($/ ones explicitly).
-		s.log.Debug("ignoring unknown notification", zap.String("method", req.Method))
-		return nil, nil
-	}
-	return nil, methodNotFound(req.Method)
+	s.mu.Unlock()
+}
+
+func (s *Server) shutdown(context.Context, *jsonrpc2.Conn, none) (any, error) {
+	s.mu.Lock()
+	s.state = stateShutDown
+	s.mu.Unlock()
+	s.workspaces.closeAll()
+	return nil, nil
+}
+
+func (s *Server) didChangeWatchedFiles(p protocol.DidChangeWatchedFilesParams) {
+	s.workspaces.hint(p.Changes)
+}
+
+func (s *Server) openWorkspace(ctx context.Context, conn *jsonrpc2.Conn, p protocol.WorkspaceOpenParams) (any, error) {
+	return s.workspaces.open(ctx, conn, p)
+}
+
+func (s *Server) closeWorkspace(_ context.Context, _ *jsonrpc2.Conn, p protocol.WorkspaceCloseParams) (any, error) {
+	return nil, s.workspaces.close(p.WorkspaceID)
 }
 
 func (s *Server) exit() {
@@ -382,22 +365,28 @@ func (s *Server) stop(code int) {
 	})
 }
 
-func (s *Server) status() protocol.StatusResult {
-	return protocol.StatusResult{Version: s.opts.Version, Workspaces: s.workspaces.list()}
+func (s *Server) status(context.Context, *jsonrpc2.Conn, protocol.StatusParams) (any, error) {
+	return protocol.StatusResult{Version: s.opts.Version, Workspaces: s.workspaces.list()}, nil
 }
 
-func (s *Server) cancelRequest(key string) {
+// cancelRequest is $/cancelRequest: it ends the request's context.
+func (s *Server) cancelRequest(p protocol.CancelParams) {
+	if len(p.ID) == 0 {
+		return
+	}
 	s.mu.Lock()
-	cancel := s.inflight[key]
+	cancel := s.inflight[idKey(p.ID)]
 	s.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 }
 
-func (s *Server) cancelProgress(token string) {
+// cancelProgress is window/workDoneProgress/cancel: it ends the context
+// of the work reporting on the token.
+func (s *Server) cancelProgress(p protocol.WorkDoneProgressCancelParams) {
 	s.mu.Lock()
-	cancel := s.progress[token]
+	cancel := s.progress[string(p.Token)]
 	s.mu.Unlock()
 	if cancel != nil {
 		cancel()

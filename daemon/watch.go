@@ -17,29 +17,6 @@ import (
 // would seem lost.
 const maxDebounce = 10 * time.Second
 
-// handleWatch answers odod/watch/start and odod/watch/stop; handled is
-// false for other methods. They run in the queue's order: a watch started
-// after odod/component/create sees its settings.
-func (s *Server) handleWatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (handled bool, result any, err error) {
-	switch req.Method {
-	case protocol.MethodWatchStart:
-		p, perr := params[protocol.WatchStartParams](req)
-		if perr != nil {
-			return true, nil, perr
-		}
-		result, err = s.watchStart(ctx, conn, p)
-	case protocol.MethodWatchStop:
-		p, perr := params[protocol.WatchStopParams](req)
-		if perr != nil {
-			return true, nil, perr
-		}
-		result, err = s.watchStop(ctx, conn, p)
-	default:
-		return false, nil, nil
-	}
-	return true, result, err
-}
-
 // watchStop stops the workspace's watch, if any.
 func (s *Server) watchStop(_ context.Context, _ *jsonrpc2.Conn, p protocol.WatchStopParams) (any, error) {
 	sess, err := s.sessionFor(p.WorkspaceID)
@@ -101,12 +78,12 @@ func (s *Server) watchStart(_ context.Context, conn *jsonrpc2.Conn, p protocol.W
 			}
 		},
 		OnTrouble: func(err error, retryIn time.Duration) {
-			s.showMessage(conn, sess, protocol.MessageWarning, fmt.Sprintf(
+			s.showMessage(sess, protocol.MessageWarning, fmt.Sprintf(
 				"odod cannot push %s: %s. Your changes are kept; odod retries (next in %s) and pushes them as soon as it can.",
 				sess.name(), component.Coded(err).Message, retryIn.Round(time.Second)))
 		},
 		OnRecovered: func() {
-			s.showMessage(conn, sess, protocol.MessageInfo, fmt.Sprintf("odod pushes %s again.", sess.name()))
+			s.showMessage(sess, protocol.MessageInfo, fmt.Sprintf("odod pushes %s again.", sess.name()))
 		},
 	})
 	sess.watch = w
@@ -120,14 +97,14 @@ func (s *Server) watchStart(_ context.Context, conn *jsonrpc2.Conn, p protocol.W
 
 // showMessage tells the user something about a workspace, unless it was
 // closed meanwhile.
-func (s *Server) showMessage(conn *jsonrpc2.Conn, sess *session, typ protocol.MessageType, message string) {
+func (s *Server) showMessage(sess *session, typ protocol.MessageType, message string) {
 	sess.mu.Lock()
 	closed := sess.state == protocol.WorkspaceClosed
 	sess.mu.Unlock()
 	if closed {
 		return
 	}
-	_ = conn.Notify(context.Background(), protocol.MethodShowMessage, protocol.ShowMessageParams{Type: typ, Message: message})
+	s.notes.send(protocol.MethodShowMessage, protocol.ShowMessageParams{Type: typ, Message: message})
 }
 
 // watchPusher is the watch's push: odod/push's, with a $/progress of its

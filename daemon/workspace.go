@@ -57,6 +57,11 @@ type session struct {
 	uri  string
 	root string
 
+	// settingsMu is held by a request that edits .odo/config.yaml for
+	// all its length; it is taken while the request holds the queue, so
+	// in arrival order, and the workspace's later requests wait on it.
+	settingsMu sync.Mutex
+
 	// ready is closed when the first index is built or has failed.
 	ready chan struct{}
 	err   error
@@ -65,7 +70,8 @@ type session struct {
 	state protocol.WorkspaceState
 	index WorkspaceIndex
 	seq   uint64
-	conn  *jsonrpc2.Conn
+	// notes is the connection's writer: emit queues on it under mu.
+	notes *notifier
 	// comp is the workspace's component, made on first use.
 	comp *component.Component
 	// subs are the running logs/follow subscriptions.
@@ -109,7 +115,7 @@ func (w *workspaces) open(ctx context.Context, conn *jsonrpc2.Conn, p protocol.W
 				root:  root,
 				ready: make(chan struct{}),
 				state: protocol.WorkspaceIndexing,
-				conn:  conn,
+				notes: w.s.notes,
 			}
 			w.byRoot[root] = sess
 			w.byID[sess.id] = sess
@@ -154,7 +160,7 @@ func (w *workspaces) build(ctx context.Context, conn *jsonrpc2.Conn, sess *sessi
 		},
 		Warn: func(message string) {
 			log.Warn(message)
-			_ = conn.Notify(context.Background(), protocol.MethodShowMessage, protocol.ShowMessageParams{Type: protocol.MessageWarning, Message: message})
+			w.s.notes.send(protocol.MethodShowMessage, protocol.ShowMessageParams{Type: protocol.MessageWarning, Message: message})
 		},
 	}
 	idx, err := w.s.opts.OpenIndex(pctx, sess.root, log, hooks)
@@ -333,8 +339,23 @@ func (sess *session) close() error {
 	return errors.Join(errs...)
 }
 
-// emit sends a notification about this workspace. The lock is held while
-// sending, so seq order is wire order.
+// editSettings takes the settings lock and returns its release.
+func (sess *session) editSettings() (done func()) {
+	sess.settingsMu.Lock()
+	return sess.settingsMu.Unlock
+}
+
+// waitForEdits returns once the settings edits that came before have
+// ended.
+func (sess *session) waitForEdits() {
+	sess.settingsMu.Lock()
+	//lint:ignore SA2001 the lock is a barrier here: nothing is guarded
+	sess.settingsMu.Unlock()
+}
+
+// emit sends a notification about this workspace. It is queued on the
+// connection's writer under the lock, so seq order is wire order, but
+// nothing is written under the lock.
 func (sess *session) emit(method string, build func(ev protocol.Event) any) {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
@@ -343,7 +364,7 @@ func (sess *session) emit(method string, build func(ev protocol.Event) any) {
 	}
 	sess.seq++
 	ev := protocol.Event{WorkspaceID: sess.id, Seq: sess.seq, Time: time.Now().UTC()}
-	_ = sess.conn.Notify(context.Background(), method, build(ev))
+	sess.notes.send(method, build(ev))
 }
 
 // folderFromURI turns a file:// URI into a canonical local directory path,

@@ -70,6 +70,20 @@ func Methods() []MethodInfo {
 		{MethodComponentDelete, Request, ClientToServer, ComponentDeleteParams{}, ComponentDeleteResult{}},
 		{MethodWatchStart, Request, ClientToServer, WatchStartParams{}, WatchStatus{}},
 		{MethodWatchStop, Request, ClientToServer, WatchStopParams{}, WatchStatus{}},
+		{MethodClusterContexts, Request, ClientToServer, ClusterContextsParams{}, ClusterContextsResult{}},
+		{MethodClusterUse, Request, ClientToServer, ClusterUseParams{}, ClusterUseResult{}},
+		{MethodClusterInfo, Request, ClientToServer, ClusterInfoParams{}, ClusterInfoResult{}},
+		{MethodProjectList, Request, ClientToServer, ProjectListParams{}, ProjectListResult{}},
+		{MethodProjectCreate, Request, ClientToServer, ProjectNameParams{}, ProjectResult{}},
+		{MethodProjectDelete, Request, ClientToServer, ProjectDeleteParams{}, ProjectResult{}},
+		{MethodProjectSet, Request, ClientToServer, ProjectNameParams{}, ProjectResult{}},
+		{MethodComponentList, Request, ClientToServer, ComponentListParams{}, ComponentListResult{}},
+		{MethodAppList, Request, ClientToServer, AppListParams{}, AppListResult{}},
+		{MethodAppDescribe, Request, ClientToServer, AppParams{}, AppDescribeResult{}},
+		{MethodAppDelete, Request, ClientToServer, AppDeleteParams{}, AppDeleteResult{}},
+		{MethodConfigView, Request, ClientToServer, WorkspaceParams{}, ConfigViewResult{}},
+		{MethodConfigSet, Request, ClientToServer, ConfigSetParams{}, ConfigViewResult{}},
+		{MethodConfigUnset, Request, ClientToServer, ConfigUnsetParams{}, ConfigViewResult{}},
 	}
 }
 
@@ -104,5 +118,6 @@ func ErrorCodes() []CodeInfo {
 		{CodeAgentIncompatible, "AgentIncompatible"},
 		{CodeTarMissing, "TarMissing"},
 		{CodeNotFound, "NotFound"},
+		{CodeConflict, "Conflict"},
 	}
 }

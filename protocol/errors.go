@@ -40,6 +40,9 @@ const (
 	// CodeNotFound: a named object (URL, storage, subscription) does not
 	// exist.
 	CodeNotFound = -32029
+	// CodeConflict: the object already exists (a project of that name),
+	// or is being deleted.
+	CodeConflict = -32030
 )
 
 // ErrorData is the data of every error odod returns.

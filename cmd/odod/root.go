@@ -70,6 +70,9 @@ the same engine for a terminal.`,
 		newDeleteCommand(streams),
 		newURLCommand(streams),
 		newStorageCommand(streams),
+		newProjectCommand(streams),
+		newListCommand(streams),
+		newAppCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}
