@@ -166,6 +166,7 @@ func (s *Server) deleteComponent(ctx context.Context, _ *jsonrpc2.Conn, p protoc
 	return onComponent(s, p.WorkspaceID, func(c *component.Component) (any, error) {
 		if sess, err := s.sessionFor(p.WorkspaceID); err == nil {
 			sess.stopWatch()
+			_ = forgetWatch(sess.root) // nothing left to watch
 			sess.stopSubscriptions()
 		}
 		deleted, err := c.Delete(ctx, p.Wait == nil || *p.Wait)

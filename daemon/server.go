@@ -338,7 +338,14 @@ func (s *Server) didChangeWatchedFiles(p protocol.DidChangeWatchedFilesParams) {
 }
 
 func (s *Server) openWorkspace(ctx context.Context, conn *jsonrpc2.Conn, p protocol.WorkspaceOpenParams) (any, error) {
-	return s.workspaces.open(ctx, conn, p)
+	res, err := s.workspaces.open(ctx, conn, p)
+	if err != nil {
+		return nil, err
+	}
+	if sess, serr := s.sessionFor(res.WorkspaceID); serr == nil {
+		s.resumeWatch(ctx, conn, sess)
+	}
+	return res, nil
 }
 
 func (s *Server) closeWorkspace(_ context.Context, _ *jsonrpc2.Conn, p protocol.WorkspaceCloseParams) (any, error) {

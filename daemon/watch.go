@@ -23,7 +23,22 @@ func (s *Server) watchStop(_ context.Context, _ *jsonrpc2.Conn, p protocol.Watch
 	if err != nil {
 		return nil, err
 	}
+	if err := forgetWatch(sess.root); err != nil {
+		s.log.Warn("a reconnecting editor may find the watch resumed", zap.String("workspaceId", sess.id), zap.Error(err))
+	}
 	return sess.stopWatch(), nil
+}
+
+// resumeWatch starts the watch a former daemon ran on the workspace, if
+// any and if the component is configured.
+func (s *Server) resumeWatch(ctx context.Context, conn *jsonrpc2.Conn, sess *session) {
+	ms, ok := rememberedWatch(sess.root)
+	if !ok {
+		return
+	}
+	if _, err := s.watchStart(ctx, conn, protocol.WatchStartParams{WorkspaceID: sess.id, DebounceMs: &ms}); err != nil {
+		s.log.Info("the workspace's watch was not resumed", zap.String("workspaceId", sess.id), zap.Error(err))
+	}
 }
 
 // watchStart starts the workspace's watch, or gives a running one the new
@@ -88,9 +103,12 @@ func (s *Server) watchStart(_ context.Context, conn *jsonrpc2.Conn, p protocol.W
 	})
 	sess.watch = w
 	// The watch ends with the workspace (close stops it) and at the latest
-	// with the connection.
+	// with the connection; the next daemon to open the workspace resumes it.
 	w.Start(serveCtx)
 	sess.mu.Unlock()
+	if err := rememberWatch(sess.root, debounce); err != nil {
+		log.Warn("the watch will not resume after a reconnect", zap.Error(err))
+	}
 	log.Info("watch started", zap.Duration("debounce", debounce))
 	return w.Status(), nil
 }

@@ -149,3 +149,46 @@ current-context: x
 		t.Fatalf("%d window/showMessage (want 1) and %d stateChanged to Error with a reason (want one per push)", shown, unreachable)
 	}
 }
+
+// A watch belongs to the workspace, not to the connection: an editor that
+// reconnects (a new odod serve) finds it running, until it is stopped.
+func TestWatchResumesInTheNextDaemon(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (*client, string) {
+		c := startServer(t, Options{})
+		c.initialize(nil, false)
+		var ws protocol.WorkspaceOpenResult
+		if err := c.call(protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: fileURI(dir)}, &ws); err != nil {
+			t.Fatal(err)
+		}
+		return c, ws.WorkspaceID
+	}
+	watching := func(c *client) protocol.WatchStatus {
+		var status protocol.StatusResult
+		if err := c.call(protocol.MethodStatus, nil, &status); err != nil || len(status.Workspaces) != 1 {
+			t.Fatalf("status: %+v, %v", status, err)
+		}
+		return status.Workspaces[0].Watch
+	}
+
+	first, id := open()
+	if w := watching(first); w.Active {
+		t.Fatalf("a fresh workspace is watched: %+v", w)
+	}
+	debounce := 30
+	if err := first.call(protocol.MethodWatchStart, protocol.WatchStartParams{WorkspaceID: id, DebounceMs: &debounce}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	second, id2 := open()
+	if w := watching(second); !w.Active || w.DebounceMs != 30 {
+		t.Fatalf("the next daemon did not resume the watch: %+v", w)
+	}
+	if err := second.call(protocol.MethodWatchStop, protocol.WatchStopParams{WorkspaceID: id2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	third, _ := open()
+	if w := watching(third); w.Active {
+		t.Fatalf("a stopped watch was resumed: %+v", w)
+	}
+}
