@@ -51,17 +51,14 @@ func (st pathStyle) separator() string {
 // UNC shares as file://server/share/dir (or file:////server/share/dir), and
 // on Unix file:///home/me and file://localhost/home/me.
 func (st pathStyle) pathFromURI(uri string) (string, error) {
+	if st.windows && len(uri) >= 2 && isDriveLetter(uri[0]) && uri[1] == ':' {
+		return "", fmt.Errorf("%q is a Windows path, not a URI: pass it as file:///%s", uri, strings.ReplaceAll(uri, `\`, "/"))
+	}
 	u, err := url.Parse(uri)
 	if err != nil {
-		if st.windows && len(uri) >= 2 && uri[1] == ':' {
-			return "", fmt.Errorf("%q is a Windows path, not a URI: pass it as file:///%s", uri, strings.ReplaceAll(uri, `\`, "/"))
-		}
 		return "", fmt.Errorf("not a URI: %w", err)
 	}
 	if u.Scheme != "file" {
-		if st.windows && len(u.Scheme) == 1 {
-			return "", fmt.Errorf("%q is a Windows path, not a URI: pass it as file:///%s", uri, strings.ReplaceAll(uri, `\`, "/"))
-		}
 		return "", fmt.Errorf("scheme %q is not file: odod works on local folders only", u.Scheme)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
