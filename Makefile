@@ -5,22 +5,62 @@ GO ?= go
 BIN := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test unit integration conformance bench fuzz lint cluster-up cluster-down cluster-purge tools
+.PHONY: all build cross release demo test unit integration conformance bench fuzz lint cluster-up cluster-down cluster-purge tools
+
+# The version stamped into the binaries: `make release VERSION=v1.2.3`, else
+# a VERSION file, else git's description of the checkout.
+VERSION ?= $(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X github.com/odod-dev/odod/internal/version.version=$(VERSION)
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/odod ./cmd/odod
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/odod-init ./cmd/odod-init
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/odod ./cmd/odod
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/odod-init ./cmd/odod-init
+
+# The editors run odod on Linux, macOS and Windows: every package and its
+# tests must build there (docs/development.md, Platforms). vet type-checks
+# the tests too; what only the container runs is linux-only by build tags.
+CROSS_OSES := linux darwin windows
+
+cross:
+	@set -e; for os in $(CROSS_OSES); do \
+		echo "GOOS=$$os: build and vet"; \
+		GOOS=$$os GOARCH=amd64 CGO_ENABLED=0 $(GO) build ./...; \
+		GOOS=$$os GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./...; \
+	done
+
+# What an editor plugin bundles: odod for each OS and CPU the editors run
+# on, odod-init for the cluster's nodes, and their SHA-256 sums.
+DIST := dist
+RELEASE_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+INIT_PLATFORMS := linux/amd64 linux/arm64
+
+release:
+	rm -rf $(DIST)
+	@mkdir -p $(DIST)
+	@set -e; for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; if [ $$os = windows ]; then ext=.exe; fi; \
+		echo "$(DIST)/odod-$$os-$$arch$$ext"; \
+		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(DIST)/odod-$$os-$$arch$$ext ./cmd/odod; \
+	done
+	@set -e; for p in $(INIT_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		echo "$(DIST)/odod-init-$$os-$$arch"; \
+		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(DIST)/odod-init-$$os-$$arch ./cmd/odod-init; \
+	done
+	cd $(DIST) && if command -v sha256sum >/dev/null; then sha256sum odod-*; else shasum -a 256 odod-*; fi > SHA256SUMS
+	@echo "$(DIST)/ holds odod $(VERSION) and SHA256SUMS"
 
 # odod's main job on the local cluster, from a terminal (hack/demo.sh).
 demo:
 	hack/demo.sh
 
-# Everything: lint, unit tests with fuzz seed corpora, the editor-side
-# conformance test, and the cluster tests against the real local cluster.
-test: lint build unit conformance integration
+# Everything: lint, the build for every OS, unit tests with fuzz seed
+# corpora, the editor-side conformance test, and the cluster tests against
+# the real local cluster.
+test: lint build cross unit conformance integration
 
 # The concurrency-heavy packages also run under the race detector.
 RACE_PKGS := ./agent/... ./component/... ./container/... ./daemon/... ./indexer/... ./sync/...

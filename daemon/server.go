@@ -10,7 +10,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -35,7 +34,8 @@ type Options struct {
 	// ParentPollInterval is how often the editor's processId is checked
 	// (default 1 s).
 	ParentPollInterval time.Duration
-	// ProcessAlive reports whether a process exists (default: kill(pid, 0)).
+	// ProcessAlive reports whether a process exists (default: kill(pid, 0),
+	// on Windows a wait on the process with a zero timeout).
 	ProcessAlive func(pid int) bool
 	// Clusters reaches the cluster; nil means the kubeconfig's
 	// (NewKubeconfig), configured by initialize.
@@ -444,9 +444,4 @@ func (s *Server) watchParent(ctx context.Context, pid int) {
 			}
 		}
 	}
-}
-
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -158,7 +157,7 @@ func errorData(t *testing.T, err error) protocol.ErrorData {
 	return d
 }
 
-func fileURI(path string) string { return (&url.URL{Scheme: "file", Path: path}).String() }
+func fileURI(path string) string { return hostPaths.uriFromPath(path) }
 
 func TestLifecycleShutdownExit(t *testing.T) {
 	c := startServer(t, Options{})

@@ -8,12 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -111,7 +109,7 @@ func (w *workspaces) open(ctx context.Context, conn *jsonrpc2.Conn, p protocol.W
 		if !exists {
 			sess = &session{
 				id:    workspaceID(root),
-				uri:   (&url.URL{Scheme: "file", Path: root}).String(),
+				uri:   hostPaths.uriFromPath(root),
 				root:  root,
 				ready: make(chan struct{}),
 				state: protocol.WorkspaceIndexing,
@@ -282,13 +280,13 @@ func (w *workspaces) hint(events []protocol.FileEvent) {
 	w.mu.Unlock()
 	perSession := map[*session][]string{}
 	for _, ev := range events {
-		path, err := pathFromURI(ev.URI)
+		path, err := hostPaths.pathFromURI(ev.URI)
 		if err != nil {
 			w.s.log.Debug("ignoring a watched-file event", zap.String("uri", ev.URI), zap.Error(err))
 			continue
 		}
 		for _, sess := range sessions {
-			if rel, ok := within(sess.root, path); ok {
+			if rel, ok := hostPaths.within(sess.root, path); ok {
 				perSession[sess] = append(perSession[sess], rel)
 			}
 		}
@@ -301,15 +299,6 @@ func (w *workspaces) hint(events []protocol.FileEvent) {
 			idx.Hint(paths)
 		}
 	}
-}
-
-// within returns path relative to root, slash-separated, if it is inside.
-func within(root, path string) (string, bool) {
-	rel, err := filepath.Rel(root, path)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", false
-	}
-	return filepath.ToSlash(rel), true
 }
 
 func (sess *session) stats() protocol.IndexStats {
@@ -373,9 +362,9 @@ func folderFromURI(uri string) (string, error) {
 	if uri == "" {
 		return "", invalidParams("uri", "is required", "Pass the folder as a file:// URI, e.g. file:///home/me/project.")
 	}
-	path, err := pathFromURI(uri)
+	path, err := hostPaths.pathFromURI(uri)
 	if err != nil {
-		return "", invalidParams("uri", err.Error(), "Pass a local folder as a file:// URI, e.g. file:///home/me/project.")
+		return "", invalidParams("uri", err.Error(), "Pass a local folder as a file:// URI, e.g. file:///home/me/project or file:///C:/Users/me/project.")
 	}
 	info, err := os.Stat(path)
 	switch {
@@ -390,23 +379,8 @@ func folderFromURI(uri string) (string, error) {
 	if err != nil {
 		return "", invalidParams("uri", fmt.Sprintf("cannot resolve %s: %v", path, err), "Check the folder's symlinks and permissions.")
 	}
-	return filepath.Clean(real), nil
-}
-
-// pathFromURI parses a file:// URI naming a local absolute path.
-func pathFromURI(uri string) (string, error) {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return "", fmt.Errorf("not a URI: %w", err)
-	}
-	if u.Scheme != "file" {
-		return "", fmt.Errorf("scheme %q is not file: odod works on local folders only", u.Scheme)
-	}
-	if u.Host != "" && u.Host != "localhost" {
-		return "", fmt.Errorf("host %q is not this machine", u.Host)
-	}
-	if u.Path == "" || !filepath.IsAbs(filepath.FromSlash(u.Path)) {
-		return "", fmt.Errorf("path %q is not absolute", u.Path)
-	}
-	return filepath.Clean(filepath.FromSlash(u.Path)), nil
+	// One folder is one workspace however it is spelled: where case does
+	// not matter, file:///Users/me/App and file:///users/me/app are the
+	// same root (and so the same workspace id).
+	return hostPaths.canonical(filepath.Clean(real), readDirNames), nil
 }

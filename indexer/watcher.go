@@ -261,10 +261,7 @@ func (w *watcher) warnAboutLimit() {
 	if hits == 0 || shown > 0 {
 		return
 	}
-	limit := "unknown"
-	if b, err := os.ReadFile("/proc/sys/fs/inotify/max_user_watches"); err == nil {
-		limit = strings.TrimSpace(string(b))
-	}
+	limit := inotifyWatchLimit()
 	w.warn.once("watch-limit", fmt.Sprintf("odod cannot watch %d directories of %s: the inotify watch limit (fs.inotify.max_user_watches = %s) is reached. "+
 		"They are polled every %s instead, which is slower and costs CPU. Fix: sudo sysctl -w fs.inotify.max_user_watches=524288 "+
 		"(to keep it after a reboot: echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-odod-inotify.conf), then reopen the workspace.",

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command odod-init is the whole runtime of odod's init image in one static
 // binary. The copy-supervisord init container copies it (with links named
 // after its roles) into the shared emptyDir at /opt/odo, and the app

@@ -1,8 +1,11 @@
-//go:build linux
-
 // Package agentserver is the in-container end of the sync agent's protocol
 // (package agent): `odod-init agent --root /tmp/src` serves it on the exec
 // stream the daemon opens, confining every path to the root.
+//
+// The agent runs in the (Linux) container, but the package builds on every
+// OS: the daemon's tests run it in process as a fake container. Only
+// putting commands in their own process group is Unix-only
+// (procgroup_unix.go).
 package agentserver
 
 import (
@@ -17,9 +20,9 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 
 	"go.uber.org/zap"
 
@@ -528,7 +531,7 @@ func (s *server) startRun(f agent.Frame) *agent.ErrorReply {
 		if !info.IsDir() {
 			return invalid(fmt.Errorf("run: %s is not a directory", name))
 		}
-		dir = path.Join(s.rootDir, name)
+		dir = filepath.Join(s.rootDir, filepath.FromSlash(name))
 	}
 	s.runsMu.Lock()
 	if _, dup := s.runs[f.ID]; dup {
@@ -573,7 +576,7 @@ func (s *server) run(ctx context.Context, id uint32, req agent.RunRequest, dir s
 	cmd := exec.Command(req.Argv[0], req.Argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), req.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	startInOwnGroup(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return 0, fmt.Errorf("run %s: %w", req.Argv[0], err)
@@ -585,9 +588,7 @@ func (s *server) run(ctx context.Context, id uint32, req agent.RunRequest, dir s
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("run %s: %w", req.Argv[0], err)
 	}
-	stopKill := context.AfterFunc(ctx, func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	})
+	stopKill := context.AfterFunc(ctx, func() { killGroup(cmd) })
 	defer stopKill()
 	var pumps sync.WaitGroup
 	pumps.Add(2)
@@ -600,10 +601,7 @@ func (s *server) run(ctx context.Context, id uint32, req agent.RunRequest, dir s
 	case err == nil:
 		return 0, nil
 	case errors.As(err, &exitErr):
-		if status, ok := exitErr.Sys().(syscall.WaitStatus); ok && status.Signaled() {
-			return 128 + int(status.Signal()), nil
-		}
-		return exitErr.ExitCode(), nil
+		return exitCode(exitErr), nil
 	default:
 		return 0, fmt.Errorf("run %s: %w", req.Argv[0], err)
 	}

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package goinit is the container's PID 1, compatible with the go-init
 // odo's init image ships (pablo-ruth/go-init): it runs an optional -pre
 // command, then the -main command in its own process group, forwards every

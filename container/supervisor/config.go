@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package supervisor is odod's small process supervisor: it reads the
 // subset of supervisord's configuration that odo's init image uses, keeps
 // the programs running (restarting them, with supervisord's back-off and

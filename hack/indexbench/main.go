@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command indexbench measures odod's workspace index on a node_modules-like
 // tree, each figure beside the same work done by find and cat on the same
 // tree in the same run (docs/performance.md, section Index).

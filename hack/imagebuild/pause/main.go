@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command pause is the local cluster's pod sandbox process, a stand-in for
 // registry.k8s.io/pause built here because no outside registry can be
 // reached. As PID 1 of a pod it holds the namespaces, reaps the zombies of
