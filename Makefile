@@ -60,7 +60,7 @@ demo:
 # Everything: lint, the build for every OS, unit tests with fuzz seed
 # corpora, the editor-side conformance test, and the cluster tests against
 # the real local cluster.
-test: lint build cross unit conformance integration
+test: lint build cross release unit conformance integration
 
 # The concurrency-heavy packages also run under the race detector.
 RACE_PKGS := ./agent/... ./component/... ./container/... ./daemon/... ./indexer/... ./sync/...
