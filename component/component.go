@@ -332,7 +332,7 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	report(protocol.PhaseBuild, odsync.Progress{FilesDone: plan.Files + plan.Deletes, FilesTotal: plan.Files + plan.Deletes, BytesDone: res.Bytes, BytesTotal: plan.Bytes})
 	stdout := c.lineWriter(protocol.LogBuild, "stdout", pod.Name, pushID)
 	stderr := c.lineWriter(protocol.LogBuild, "stderr", pod.Name, pushID)
-	code, err := tr.Run(ctx, initimage.AssembleAndRestartCommand(), nil, stdout, stderr)
+	code, err := tr.Run(ctx, initimage.AssembleAndRestartCommand(), buildEnv(plan, full, spec), stdout, stderr)
 	stdout.Flush()
 	stderr.Flush()
 	if err != nil {
