@@ -63,23 +63,54 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &server{
-		ctx:     ctx,
-		root:    root,
-		rootDir: opts.Root,
-		version: opts.Version,
-		log:     log,
-		br:      bufio.NewReaderSize(r, 256<<10),
-		w:       agent.NewFrameWriter(w),
-		puts:    map[uint32]*pendingPut{},
-		runs:    map[uint32]context.CancelFunc{},
+		ctx:      ctx,
+		root:     root,
+		rootDir:  opts.Root,
+		version:  opts.Version,
+		log:      log,
+		br:       bufio.NewReaderSize(r, 256<<10),
+		w:        agent.NewFrameWriter(w),
+		jobs:     map[uint32]*putJob{},
+		pathJobs: map[string]*putJob{},
+		putSlots: make(chan struct{}, maxConcurrentPuts),
+		dirs:     map[string]bool{},
+		flushReq: make(chan struct{}, 1),
+		runs:     map[uint32]context.CancelFunc{},
 	}
 	// Closing the input is how a canceled context stops a blocked read.
 	if rc, ok := r.(io.Closer); ok {
 		stop := context.AfterFunc(ctx, func() { _ = rc.Close() })
 		defer stop()
 	}
+	flusherDone := make(chan struct{})
+	go s.flusher(flusherDone)
+	defer func() {
+		close(s.flushReq)
+		<-flusherDone
+	}()
 	defer s.shutdown()
 	return s.loop()
+}
+
+// maxConcurrentPuts bounds the puts being written at once. File creation
+// and rename wait on the file system more than they use the CPU: a few in
+// parallel keep the disk busy.
+const maxConcurrentPuts = 8
+
+// flusher sends buffered replies when a put goroutine asks: replies are
+// written without flushing, and many share one write.
+func (s *server) flusher(done chan<- struct{}) {
+	defer close(done)
+	for range s.flushReq {
+		_ = s.w.Flush()
+	}
+}
+
+func (s *server) requestFlush() {
+	select {
+	case s.flushReq <- struct{}{}:
+	default: // a flush is already pending; it will carry this reply too
+	}
 }
 
 type server struct {
@@ -92,7 +123,21 @@ type server struct {
 	w        *agent.FrameWriter
 	protocol int
 
-	puts map[uint32]*pendingPut // touched only by the loop goroutine
+	// Puts run concurrently, each in a goroutine of its own fed by the
+	// loop, so that file system latency (create, write, rename) overlaps.
+	// The maps are touched only by the loop goroutine.
+	jobs     map[uint32]*putJob // by request id, until PutEnd is handed over
+	pathJobs map[string]*putJob // the latest put to each path
+	putSlots chan struct{}      // bounds the puts in progress
+	// incomplete counts the puts still waiting for frames (no PutEnd yet).
+	incomplete int
+	putsWG     sync.WaitGroup
+	// dirs are parent directories known to exist since the last barrier,
+	// so that a burst of puts into one directory makes it once.
+	dirsMu sync.Mutex
+	dirs   map[string]bool
+	// flushReq asks the flusher to send the replies buffered so far.
+	flushReq chan struct{}
 
 	runsMu sync.Mutex
 	runs   map[uint32]context.CancelFunc
@@ -166,10 +211,7 @@ func (s *server) handshake(f agent.Frame) error {
 // handle applies one request. It returns an error only when the stream
 // itself is broken; request failures become Error frames.
 func (s *server) handle(f agent.Frame) error {
-	var reply *agent.ErrorReply
 	switch f.Type {
-	case agent.FramePing:
-		return s.w.WriteFrame(agent.FramePong, f.ID, nil, false)
 	case agent.FramePutBegin:
 		// A put is answered once, at PutEnd, even when PutBegin fails.
 		s.beginPut(f)
@@ -178,7 +220,18 @@ func (s *server) handle(f agent.Frame) error {
 		s.putData(f)
 		return nil // data frames are acknowledged by agent.PutEnd's reply
 	case agent.FramePutEnd:
-		reply = s.endPut(f)
+		return s.endPut(f)
+	case agent.FrameCancel:
+		s.cancelRun(f.ID)
+		return nil
+	}
+	// Every other request sees the puts before it applied, as if they had
+	// run one by one.
+	s.putBarrier()
+	var reply *agent.ErrorReply
+	switch f.Type {
+	case agent.FramePing:
+		return s.w.WriteFrame(agent.FramePong, f.ID, nil, false)
 	case agent.FrameDelete:
 		reply = s.delete(f)
 	case agent.FrameMkdir:
@@ -192,9 +245,6 @@ func (s *server) handle(f agent.Frame) error {
 		if reply == nil {
 			return nil // Exit comes from the command's goroutine
 		}
-	case agent.FrameCancel:
-		s.cancelRun(f.ID)
-		return nil
 	default:
 		reply = &agent.ErrorReply{Code: agent.CodeUnsupported, Message: fmt.Sprintf("this agent (%s) does not support %s frames; re-create the pod to get a newer agent", s.version, f.Type)}
 	}
@@ -221,51 +271,182 @@ func fsError(op, name string, err error) *agent.ErrorReply {
 	return &agent.ErrorReply{Code: code, Message: fmt.Sprintf("%s %s: %v", op, name, err)}
 }
 
+// putJob is one put in progress: the loop hands its frames to the
+// goroutine writing it.
+type putJob struct {
+	frames chan agent.Frame // PutData…, then PutEnd; closed early when the stream ends
+	done   chan struct{}    // closed when the put is finished or discarded
+}
+
+// putBarrier waits until every put handed over so far is finished. The
+// directory cache ends with it: other requests (Delete, Run) may remove
+// directories.
+func (s *server) putBarrier() {
+	s.putsWG.Wait()
+	clear(s.pathJobs)
+	s.dirsMu.Lock()
+	clear(s.dirs)
+	s.dirsMu.Unlock()
+}
+
 func (s *server) beginPut(f agent.Frame) {
-	if old, dup := s.puts[f.ID]; dup {
-		old.fail(invalid(fmt.Errorf("request id %d already has a put in progress", f.ID)), s.root)
+	if old, dup := s.jobs[f.ID]; dup {
+		// The old put fails; the new PutBegin's frames are dropped with it.
+		old.frames <- agent.Frame{Type: agent.FramePutBegin, ID: f.ID}
 		return
 	}
 	var req agent.PutBegin
+	var failed *agent.ErrorReply
+	name := ""
 	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
-		s.failPut(f.ID, invalid(err))
-		return
+		failed = invalid(err)
+	} else if name, err = agent.CleanPath(req.Path); err == nil && name == "." {
+		failed = invalid(errors.New("cannot put a file at the root itself"))
+	} else if err != nil {
+		failed = invalid(err)
+	} else if req.Size < 0 {
+		failed = invalid(fmt.Errorf("negative size %d", req.Size))
 	}
-	name, err := agent.CleanPath(req.Path)
-	if err == nil && name == "." {
-		err = errors.New("cannot put a file at the root itself")
+	if failed == nil {
+		// Two puts to one path apply in order: the later one waits.
+		if prev := s.pathJobs[name]; prev != nil {
+			<-prev.done
+		}
 	}
-	if err != nil {
-		s.failPut(f.ID, invalid(err))
-		return
+	// The number of puts writing at once is bounded by waiting for a
+	// slot, but only while every put begun so far has all its frames:
+	// those finish without the stream. A client interleaving the frames
+	// of several puts gets them all running, or waiting for a slot would
+	// wait for frames behind this one.
+	slot := false
+	if s.incomplete == 0 {
+		s.putSlots <- struct{}{}
+		slot = true
+	} else {
+		select {
+		case s.putSlots <- struct{}{}:
+			slot = true
+		default:
+		}
 	}
-	if req.Size < 0 {
-		s.failPut(f.ID, invalid(fmt.Errorf("negative size %d", req.Size)))
-		return
+	job := &putJob{frames: make(chan agent.Frame, 4), done: make(chan struct{})}
+	s.jobs[f.ID] = job
+	s.incomplete++
+	if failed == nil {
+		s.pathJobs[name] = job
 	}
-	dir, base := path.Split(name)
-	if dir != "" {
-		if err := s.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
-			s.failPut(f.ID, fsError("create parent directory of", name, err))
+	s.putsWG.Add(1)
+	go func() {
+		defer s.putsWG.Done()
+		if slot {
+			defer func() { <-s.putSlots }()
+		}
+		defer close(job.done)
+		s.runPut(f.ID, job, req, name, failed)
+	}()
+}
+
+func (s *server) putData(f agent.Frame) {
+	if job, ok := s.jobs[f.ID]; ok {
+		job.frames <- f
+	} // else: an unknown put; its PutEnd reports it
+}
+
+func (s *server) endPut(f agent.Frame) error {
+	job, ok := s.jobs[f.ID]
+	if !ok {
+		return s.w.WriteFrame(agent.FrameError, f.ID, agent.MustJSON(invalid(fmt.Errorf("PutEnd for request id %d without PutBegin", f.ID))), false)
+	}
+	delete(s.jobs, f.ID)
+	s.incomplete--
+	job.frames <- f
+	close(job.frames)
+	return nil
+}
+
+// runPut writes one put: a temporary file next to the target, renamed into
+// place when the content checks out. The reply goes out when PutEnd is
+// processed; a stream that ends first leaves nothing behind.
+func (s *server) runPut(id uint32, job *putJob, req agent.PutBegin, name string, failed *agent.ErrorReply) {
+	var p *pendingPut
+	if failed == nil {
+		p, failed = s.openPut(name, req)
+	}
+	if failed != nil {
+		p = &pendingPut{failed: failed}
+	}
+	for f := range job.frames {
+		switch f.Type {
+		case agent.FramePutBegin: // a duplicate id
+			p.fail(invalid(fmt.Errorf("request id %d already has a put in progress", id)), s.root)
+		case agent.FramePutData:
+			s.writePutData(p, f.Payload)
+		case agent.FramePutEnd:
+			reply := s.finishPut(p, f)
+			var err error
+			if reply != nil {
+				err = s.w.WriteFrame(agent.FrameError, id, agent.MustJSON(reply), false)
+			} else {
+				err = s.w.WriteFrame(agent.FrameOK, id, nil, false)
+			}
+			if err == nil {
+				s.requestFlush()
+			}
 			return
 		}
 	}
-	tmp := dir + tempName(base)
-	file, err := s.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		s.failPut(f.ID, fsError("create temporary file for", name, err))
-		return
-	}
-	s.puts[f.ID] = &pendingPut{
-		file: file, tmp: tmp, final: name, mode: fs.FileMode(req.Mode).Perm(),
-		size: req.Size, hasher: agent.NewHasher(),
-	}
+	p.discard(s.root) // the stream ended mid-put
 }
 
-// failPut records a put that failed at PutBegin: its data frames are
-// dropped and PutEnd reports the error.
-func (s *server) failPut(id uint32, reply *agent.ErrorReply) {
-	s.puts[id] = &pendingPut{failed: reply}
+func (s *server) openPut(name string, req agent.PutBegin) (*pendingPut, *agent.ErrorReply) {
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	if err := s.makeParent(dir); err != nil {
+		return nil, fsError("create parent directory of", name, err)
+	}
+	tmp := path.Join(dir, tempName(base))
+	file, err := s.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrNotExist) && dir != "" {
+		// The directory went away since it was made: make it again.
+		s.forgetDir(dir)
+		if err = s.makeParent(dir); err == nil {
+			file, err = s.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		}
+	}
+	if err != nil {
+		return nil, fsError("create temporary file for", name, err)
+	}
+	return &pendingPut{
+		file: file, tmp: tmp, final: name, mode: fs.FileMode(req.Mode).Perm(),
+		size: req.Size, hasher: agent.NewHasher(),
+	}, nil
+}
+
+// makeParent creates dir (relative to the root) unless this burst of puts
+// made it already.
+func (s *server) makeParent(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	s.dirsMu.Lock()
+	known := s.dirs[dir]
+	s.dirsMu.Unlock()
+	if known {
+		return nil
+	}
+	if err := s.root.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	s.dirsMu.Lock()
+	s.dirs[dir] = true
+	s.dirsMu.Unlock()
+	return nil
+}
+
+func (s *server) forgetDir(dir string) {
+	s.dirsMu.Lock()
+	delete(s.dirs, dir)
+	s.dirsMu.Unlock()
 }
 
 func tempName(base string) string {
@@ -277,21 +458,20 @@ func tempName(base string) string {
 	return agent.TempPrefix + base + "." + hex.EncodeToString(b[:])
 }
 
-func (s *server) putData(f agent.Frame) {
-	p, ok := s.puts[f.ID]
-	if !ok || p.failed != nil {
-		return // an unknown or failed put: the error was or will be reported
+func (s *server) writePutData(p *pendingPut, data []byte) {
+	if p.failed != nil {
+		return // the error is reported at PutEnd
 	}
-	if p.written+int64(len(f.Payload)) > p.size {
+	if p.written+int64(len(data)) > p.size {
 		p.fail(&agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: more content than the announced %d bytes", p.final, p.size)}, s.root)
 		return
 	}
-	if _, err := p.file.Write(f.Payload); err != nil {
+	if _, err := p.file.Write(data); err != nil {
 		p.fail(fsError("write", p.final, err), s.root)
 		return
 	}
-	_, _ = p.hasher.Write(f.Payload)
-	p.written += int64(len(f.Payload))
+	_, _ = p.hasher.Write(data)
+	p.written += int64(len(data))
 }
 
 // fail discards the temporary file and remembers the error for PutEnd.
@@ -308,12 +488,7 @@ func (p *pendingPut) discard(root *os.Root) {
 	}
 }
 
-func (s *server) endPut(f agent.Frame) *agent.ErrorReply {
-	p, ok := s.puts[f.ID]
-	if !ok {
-		return invalid(fmt.Errorf("PutEnd for request id %d without agent.PutBegin", f.ID))
-	}
-	delete(s.puts, f.ID)
+func (s *server) finishPut(p *pendingPut, f agent.Frame) *agent.ErrorReply {
 	if p.failed != nil {
 		return p.failed
 	}
@@ -629,10 +804,12 @@ func (s *server) pump(wg *sync.WaitGroup, t agent.FrameType, id uint32, r io.Rea
 
 // shutdown discards unfinished puts and stops running commands.
 func (s *server) shutdown() {
-	for id, p := range s.puts {
-		p.discard(s.root)
-		delete(s.puts, id)
+	for id, job := range s.jobs {
+		close(job.frames) // the put goroutine discards its file
+		delete(s.jobs, id)
 	}
+	s.incomplete = 0
+	s.putsWG.Wait()
 	s.runsMu.Lock()
 	for _, cancel := range s.runs {
 		cancel()
