@@ -73,7 +73,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 		jobs:     map[uint32]*putJob{},
 		pathJobs: map[string]*putJob{},
 		putSlots: make(chan struct{}, maxConcurrentPuts),
-		dirs:     map[string]bool{},
+		dirs:     map[string]*os.Root{},
 		flushReq: make(chan struct{}, 1),
 		runs:     map[uint32]context.CancelFunc{},
 	}
@@ -132,10 +132,15 @@ type server struct {
 	// incomplete counts the puts still waiting for frames (no PutEnd yet).
 	incomplete int
 	putsWG     sync.WaitGroup
-	// dirs are parent directories known to exist since the last barrier,
-	// so that a burst of puts into one directory makes it once.
+	// dirs are the parent directories of this burst of puts, opened once
+	// (made when missing): a put is then one create and one rename in
+	// its directory, not a walk from the root for each. They are closed
+	// at the next barrier. A directory moved away during the burst takes
+	// the writes with it; only someone who could write there anyway can
+	// move it.
 	dirsMu sync.Mutex
-	dirs   map[string]bool
+	dirs   map[string]*os.Root
+	stale  []*os.Root // forgotten while in use; closed at the barrier
 	// flushReq asks the flusher to send the replies buffered so far.
 	flushReq chan struct{}
 
@@ -146,8 +151,10 @@ type server struct {
 
 type pendingPut struct {
 	file    *os.File
-	tmp     string // temporary name, relative to the root
-	final   string // target name, relative to the root
+	dir     *os.Root // the target's directory
+	tmp     string   // temporary name, relative to dir
+	base    string   // target name, relative to dir
+	final   string   // target name, relative to the root (for messages)
 	mode    fs.FileMode
 	size    int64
 	written int64
@@ -284,9 +291,20 @@ type putJob struct {
 func (s *server) putBarrier() {
 	s.putsWG.Wait()
 	clear(s.pathJobs)
+	s.closeDirs()
+}
+
+func (s *server) closeDirs() {
 	s.dirsMu.Lock()
-	clear(s.dirs)
-	s.dirsMu.Unlock()
+	defer s.dirsMu.Unlock()
+	for name, d := range s.dirs {
+		_ = d.Close()
+		delete(s.dirs, name)
+	}
+	for _, d := range s.stale {
+		_ = d.Close()
+	}
+	s.stale = nil
 }
 
 func (s *server) beginPut(f agent.Frame) {
@@ -399,53 +417,67 @@ func (s *server) runPut(id uint32, job *putJob, req agent.PutBegin, name string,
 }
 
 func (s *server) openPut(name string, req agent.PutBegin) (*pendingPut, *agent.ErrorReply) {
-	dir, base := path.Split(name)
-	dir = strings.TrimSuffix(dir, "/")
-	if err := s.makeParent(dir); err != nil {
-		return nil, fsError("create parent directory of", name, err)
-	}
-	tmp := path.Join(dir, tempName(base))
-	file, err := s.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, fs.ErrNotExist) && dir != "" {
-		// The directory went away since it was made: make it again.
-		s.forgetDir(dir)
-		if err = s.makeParent(dir); err == nil {
-			file, err = s.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	dirName, base := path.Split(name)
+	dirName = strings.TrimSuffix(dirName, "/")
+	tmp := tempName(base)
+	dir, err := s.parent(dirName)
+	var file *os.File
+	if err == nil {
+		file, err = dir.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if errors.Is(err, fs.ErrNotExist) && dirName != "" {
+			// The directory went away since it was opened: again.
+			s.forgetDir(dirName)
+			if dir, err = s.parent(dirName); err == nil {
+				file, err = dir.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			}
 		}
 	}
 	if err != nil {
 		return nil, fsError("create temporary file for", name, err)
 	}
 	return &pendingPut{
-		file: file, tmp: tmp, final: name, mode: fs.FileMode(req.Mode).Perm(),
+		file: file, dir: dir, tmp: tmp, base: base, final: name, mode: fs.FileMode(req.Mode).Perm(),
 		size: req.Size, hasher: agent.NewHasher(),
 	}, nil
 }
 
-// makeParent creates dir (relative to the root) unless this burst of puts
-// made it already.
-func (s *server) makeParent(dir string) error {
+// parent returns the directory dir (relative to the root), made when
+// missing, from this burst's open directories when it is there.
+func (s *server) parent(dir string) (*os.Root, error) {
 	if dir == "" {
-		return nil
+		return s.root, nil
 	}
 	s.dirsMu.Lock()
-	known := s.dirs[dir]
+	d := s.dirs[dir]
 	s.dirsMu.Unlock()
-	if known {
-		return nil
+	if d != nil {
+		return d, nil
 	}
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
+	}
+	d, err := s.root.OpenRoot(dir)
+	if err != nil {
+		return nil, err
 	}
 	s.dirsMu.Lock()
-	s.dirs[dir] = true
-	s.dirsMu.Unlock()
-	return nil
+	defer s.dirsMu.Unlock()
+	if other := s.dirs[dir]; other != nil {
+		_ = d.Close() // another put opened it meanwhile
+		return other, nil
+	}
+	s.dirs[dir] = d
+	return d, nil
 }
 
+// forgetDir drops a directory that went away. Puts using it fail or retry
+// themselves; it is closed with the others at the barrier.
 func (s *server) forgetDir(dir string) {
 	s.dirsMu.Lock()
-	delete(s.dirs, dir)
+	if d := s.dirs[dir]; d != nil {
+		delete(s.dirs, dir)
+		s.stale = append(s.stale, d)
+	}
 	s.dirsMu.Unlock()
 }
 
@@ -480,10 +512,10 @@ func (p *pendingPut) fail(reply *agent.ErrorReply, root *os.Root) {
 	p.discard(root)
 }
 
-func (p *pendingPut) discard(root *os.Root) {
+func (p *pendingPut) discard(*os.Root) {
 	if p.file != nil {
 		_ = p.file.Close()
-		_ = root.Remove(p.tmp)
+		_ = p.dir.Remove(p.tmp)
 		p.file = nil
 	}
 }
@@ -515,12 +547,12 @@ func (s *server) finishPut(p *pendingPut, f agent.Frame) *agent.ErrorReply {
 	}
 	if err := p.file.Close(); err != nil {
 		p.file = nil
-		_ = s.root.Remove(p.tmp)
+		_ = p.dir.Remove(p.tmp)
 		return fsError("close", p.final, err)
 	}
 	p.file = nil
-	if err := s.root.Rename(p.tmp, p.final); err != nil {
-		_ = s.root.Remove(p.tmp)
+	if err := p.dir.Rename(p.tmp, p.base); err != nil {
+		_ = p.dir.Remove(p.tmp)
 		return fsError("rename into place", p.final, err)
 	}
 	return nil
@@ -809,6 +841,7 @@ func (s *server) shutdown() {
 		delete(s.jobs, id)
 	}
 	s.incomplete = 0
+	defer s.closeDirs()
 	s.putsWG.Wait()
 	s.runsMu.Lock()
 	for _, cancel := range s.runs {

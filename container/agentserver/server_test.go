@@ -789,3 +789,21 @@ func TestPutsApplyInOrder(t *testing.T) {
 	}
 	assertNoTempFiles(t, root)
 }
+
+func TestPutIntoDirectoryRemovedDuringTheBurst(t *testing.T) {
+	h := startAgent(t)
+	ctx := context.Background()
+	if err := h.client.PutFile(ctx, "d/x", 0o644, strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	// Another process removes the directory the agent has open.
+	if err := os.RemoveAll(filepath.Join(h.root, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.client.PutFile(ctx, "d/y", 0o644, strings.NewReader("y"), 1); err != nil {
+		t.Fatalf("put after the directory was removed: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(h.root, "d", "y")); err != nil || string(b) != "y" {
+		t.Fatalf("d/y = %q, %v", b, err)
+	}
+}
