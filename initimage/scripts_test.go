@@ -453,8 +453,8 @@ esac`, npmLog, appHelperEnv, port, self))
 
 	// A file added by an incremental push and deleted while the container
 	// was replaced is gone after the resync's full build.
-	s.push(map[string]string{"extra.js": "x"})
-	if code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=extra.js"}, "assemble-and-restart"); code != 0 {
+	s.push(map[string]string{"extra.js": "x", "newdir/inner.js": "y"})
+	if code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=extra.js\nnewdir\nnewdir/inner.js"}, "assemble-and-restart"); code != 0 {
 		t.Fatalf("build adding extra.js: exit %d\n%s", code, out)
 	}
 	if err := os.Remove(filepath.Join(s.src, "extra.js")); err != nil {
@@ -465,6 +465,9 @@ esac`, npmLog, appHelperEnv, port, self))
 	}
 	if _, err := os.Stat(filepath.Join(s.work, "extra.js")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a file added incrementally and deleted before a full build is still in the working dir: %v", err)
+	}
+	if got := readFile(t, filepath.Join(s.work, "newdir/inner.js")); got != "y" {
+		t.Errorf("newdir/inner.js after the full build: %q", got)
 	}
 }
 

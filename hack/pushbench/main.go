@@ -401,7 +401,7 @@ func (b *bench) kubectl(stdin io.Reader, args ...string) error {
 }
 
 func (b *bench) shell(script string) error {
-	cmd := exec.Command("sh", "-c", "set -o pipefail 2>/dev/null; "+script)
+	cmd := exec.Command("bash", "-o", "pipefail", "-c", script)
 	cmd.Env = b.kubectlEnv
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s: %w: %s", script, err, out)
