@@ -146,6 +146,8 @@ type bench struct {
 	comp       *component.Component
 	phases     *phases
 	kubectlEnv []string
+	// Of the engine's edits: Push alone, and its transfer phase.
+	pushTimes, transfers []time.Duration
 }
 
 func run(o options) error {
@@ -227,10 +229,11 @@ func run(o options) error {
 	}
 
 	type row struct {
-		extra     int
-		odod, odo []time.Duration
-		setup     time.Duration
-		setupN    int
+		extra          int
+		odod, odo      []time.Duration
+		push, transfer []time.Duration
+		setup          time.Duration
+		setupN         int
 	}
 	var rows []row
 	have := 0
@@ -250,9 +253,11 @@ func run(o options) error {
 			have = size
 		}
 		tag := fmt.Sprintf("w%d", size)
+		b.pushTimes, b.transfers = nil, nil
 		if r.odod, err = b.edits(tag+"-odod", b.editThroughEngine); err != nil {
 			return err
 		}
+		r.push, r.transfer = b.pushTimes, b.transfers
 		if r.odo, err = b.edits(tag+"-odo", b.editOdoWay); err != nil {
 			return err
 		}
@@ -303,6 +308,12 @@ func run(o options) error {
 			ratio(pct(r.odo, 50), pct(r.odod, 50)), ratio(pct(r.odo, 90), pct(r.odod, 90)))
 	}
 	fmt.Println()
+	fmt.Println("| Workspace | odod: Push returned (p50, p90) | of which transfer (p50) |")
+	fmt.Println("|---|---:|---:|")
+	for _, r := range rows {
+		fmt.Printf("| app + %d files | %s, %s | %s |\n", r.extra, pct(r.push, 50), pct(r.push, 90), pct(r.transfer, 50))
+	}
+	fmt.Println()
 	for _, r := range rows {
 		if r.setupN > 0 {
 			fmt.Printf("adding %d files with one push (transfer + full build): %s\n", r.setupN, r.setup.Round(time.Millisecond))
@@ -342,10 +353,14 @@ func (b *bench) editThroughEngine(content string) error {
 		return err
 	}
 	b.waitPending(1)
+	b.phases.reset()
+	t0 := time.Now()
 	res, err := b.comp.Push(b.ctx, component.PushOptions{})
 	if err != nil {
 		return err
 	}
+	b.pushTimes = append(b.pushTimes, time.Since(t0))
+	b.transfers = append(b.transfers, b.phases.transfer())
 	if res.FilesCopied != 1 {
 		return fmt.Errorf("the push copied %d files, want 1", res.FilesCopied)
 	}
@@ -444,4 +459,3 @@ func ratio(a, b time.Duration) float64 {
 	}
 	return float64(a) / float64(b)
 }
-
