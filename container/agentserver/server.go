@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,7 +74,8 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 		jobs:     map[uint32]*putJob{},
 		pathJobs: map[string]*putJob{},
 		putSlots: make(chan struct{}, maxConcurrentPuts),
-		dirs:     map[string]*os.Root{},
+		dirs:     map[string]*dirHandle{},
+		umask:    currentUmask(),
 		flushReq: make(chan struct{}, 1),
 		runs:     map[uint32]context.CancelFunc{},
 	}
@@ -139,8 +141,9 @@ type server struct {
 	// the writes with it; only someone who could write there anyway can
 	// move it.
 	dirsMu sync.Mutex
-	dirs   map[string]*os.Root
-	stale  []*os.Root // forgotten while in use; closed at the barrier
+	dirs   map[string]*dirHandle
+	stale  []*dirHandle // forgotten while in use; closed at the barrier
+	umask  fs.FileMode
 	// flushReq asks the flusher to send the replies buffered so far.
 	flushReq chan struct{}
 
@@ -150,11 +153,11 @@ type server struct {
 }
 
 type pendingPut struct {
-	file    *os.File
-	dir     *os.Root // the target's directory
-	tmp     string   // temporary name, relative to dir
-	base    string   // target name, relative to dir
-	final   string   // target name, relative to the root (for messages)
+	fd      int        // the temporary file; -1 when closed or none
+	dir     *dirHandle // the target's directory
+	tmp     string     // temporary name in dir (one path component)
+	base    string     // target name in dir (one path component)
+	final   string     // target name, relative to the root (for messages)
 	mode    fs.FileMode
 	size    int64
 	written int64
@@ -298,11 +301,11 @@ func (s *server) closeDirs() {
 	s.dirsMu.Lock()
 	defer s.dirsMu.Unlock()
 	for name, d := range s.dirs {
-		_ = d.Close()
+		d.close()
 		delete(s.dirs, name)
 	}
 	for _, d := range s.stale {
-		_ = d.Close()
+		d.close()
 	}
 	s.stale = nil
 }
@@ -391,7 +394,7 @@ func (s *server) runPut(id uint32, job *putJob, req agent.PutBegin, name string,
 		p, failed = s.openPut(name, req)
 	}
 	if failed != nil {
-		p = &pendingPut{failed: failed}
+		p = &pendingPut{fd: -1, failed: failed}
 	}
 	for f := range job.frames {
 		switch f.Type {
@@ -416,19 +419,41 @@ func (s *server) runPut(id uint32, job *putJob, req agent.PutBegin, name string,
 	p.discard(s.root) // the stream ended mid-put
 }
 
+// dirHandle is an open directory below the root (opened through it, so
+// confined). Puts create, write and rename their files relative to its
+// descriptor with raw system calls, names of one component and
+// O_NOFOLLOW|O_EXCL: nothing is resolved outside it, and a file costs
+// four or five system calls (Go's os.File adds poller registration and
+// blocking-mode switches, as many again).
+type dirHandle struct {
+	f  *os.File
+	fd int
+}
+
+func (d *dirHandle) close() { _ = d.f.Close() }
+
 func (s *server) openPut(name string, req agent.PutBegin) (*pendingPut, *agent.ErrorReply) {
 	dirName, base := path.Split(name)
 	dirName = strings.TrimSuffix(dirName, "/")
 	tmp := tempName(base)
+	mode := fs.FileMode(req.Mode).Perm()
+	create := func(d *dirHandle) (int, error) {
+		for {
+			fd, err := syscall.Openat(d.fd, tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, uint32(mode|0o600))
+			if err != syscall.EINTR {
+				return fd, err
+			}
+		}
+	}
 	dir, err := s.parent(dirName)
-	var file *os.File
+	fd := -1
 	if err == nil {
-		file, err = dir.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		fd, err = create(dir)
 		if errors.Is(err, fs.ErrNotExist) && dirName != "" {
 			// The directory went away since it was opened: again.
 			s.forgetDir(dirName)
 			if dir, err = s.parent(dirName); err == nil {
-				file, err = dir.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+				fd, err = create(dir)
 			}
 		}
 	}
@@ -436,37 +461,48 @@ func (s *server) openPut(name string, req agent.PutBegin) (*pendingPut, *agent.E
 		return nil, fsError("create temporary file for", name, err)
 	}
 	return &pendingPut{
-		file: file, dir: dir, tmp: tmp, base: base, final: name, mode: fs.FileMode(req.Mode).Perm(),
+		fd: fd, dir: dir, tmp: tmp, base: base, final: name, mode: mode,
 		size: req.Size, hasher: agent.NewHasher(),
 	}, nil
 }
 
-// parent returns the directory dir (relative to the root), made when
-// missing, from this burst's open directories when it is there.
-func (s *server) parent(dir string) (*os.Root, error) {
+// parent returns the directory dir (relative to the root; "" is the root),
+// made when missing, from this burst's open directories when it is there.
+func (s *server) parent(dir string) (*dirHandle, error) {
+	key := dir
 	if dir == "" {
-		return s.root, nil
+		dir = "."
 	}
 	s.dirsMu.Lock()
-	d := s.dirs[dir]
+	d := s.dirs[key]
 	s.dirsMu.Unlock()
 	if d != nil {
 		return d, nil
 	}
-	if err := s.root.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	if dir != "." {
+		if err := s.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
 	}
-	d, err := s.root.OpenRoot(dir)
+	f, err := s.root.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}
+	d = &dirHandle{f: f, fd: -1}
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { d.fd = int(fd) })
+	}
+	if d.fd < 0 {
+		_ = f.Close()
+		return nil, fmt.Errorf("open directory %s: no descriptor", dir)
+	}
 	s.dirsMu.Lock()
 	defer s.dirsMu.Unlock()
-	if other := s.dirs[dir]; other != nil {
-		_ = d.Close() // another put opened it meanwhile
+	if other := s.dirs[key]; other != nil {
+		d.close() // another put opened it meanwhile
 		return other, nil
 	}
-	s.dirs[dir] = d
+	s.dirs[key] = d
 	return d, nil
 }
 
@@ -479,6 +515,25 @@ func (s *server) forgetDir(dir string) {
 		s.stale = append(s.stale, d)
 	}
 	s.dirsMu.Unlock()
+}
+
+// currentUmask is the process's umask, from /proc (syscall.Umask would
+// have to change it to read it): a file created with the right mode needs
+// no chmod unless the umask took bits. Unknown, it takes them all, and
+// every put chmods.
+func currentUmask() fs.FileMode {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0o777
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+				return fs.FileMode(m).Perm()
+			}
+		}
+	}
+	return 0o777
 }
 
 func tempName(base string) string {
@@ -498,7 +553,7 @@ func (s *server) writePutData(p *pendingPut, data []byte) {
 		p.fail(&agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: more content than the announced %d bytes", p.final, p.size)}, s.root)
 		return
 	}
-	if _, err := p.file.Write(data); err != nil {
+	if err := writeAll(p.fd, data); err != nil {
 		p.fail(fsError("write", p.final, err), s.root)
 		return
 	}
@@ -513,11 +568,25 @@ func (p *pendingPut) fail(reply *agent.ErrorReply, root *os.Root) {
 }
 
 func (p *pendingPut) discard(*os.Root) {
-	if p.file != nil {
-		_ = p.file.Close()
-		_ = p.dir.Remove(p.tmp)
-		p.file = nil
+	if p.fd >= 0 {
+		_ = syscall.Close(p.fd)
+		_ = syscall.Unlinkat(p.dir.fd, p.tmp)
+		p.fd = -1
 	}
+}
+
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := syscall.Write(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 func (s *server) finishPut(p *pendingPut, f agent.Frame) *agent.ErrorReply {
@@ -541,18 +610,22 @@ func (s *server) finishPut(p *pendingPut, f agent.Frame) *agent.ErrorReply {
 		p.discard(s.root)
 		return &agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: content hash %s, client sent %s", p.final, got, end.Hash)}
 	}
-	if err := p.file.Chmod(p.mode); err != nil {
-		p.discard(s.root)
-		return fsError("chmod", p.final, err)
+	if created := (p.mode | 0o600) &^ s.umask; created != p.mode {
+		if err := syscall.Fchmod(p.fd, uint32(p.mode)); err != nil {
+			p.discard(s.root)
+			return fsError("chmod", p.final, err)
+		}
 	}
-	if err := p.file.Close(); err != nil {
-		p.file = nil
-		_ = p.dir.Remove(p.tmp)
+	err := syscall.Close(p.fd)
+	p.fd = -1
+	if err != nil {
+		_ = syscall.Unlinkat(p.dir.fd, p.tmp)
 		return fsError("close", p.final, err)
 	}
-	p.file = nil
-	if err := p.dir.Rename(p.tmp, p.base); err != nil {
-		_ = p.dir.Remove(p.tmp)
+	// Both names are single components in the same directory: the rename
+	// replaces whatever is at base (a symlink too) and follows nothing.
+	if err := syscall.Renameat(p.dir.fd, p.tmp, p.dir.fd, p.base); err != nil {
+		_ = syscall.Unlinkat(p.dir.fd, p.tmp)
 		return fsError("rename into place", p.final, err)
 	}
 	return nil

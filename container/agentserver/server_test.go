@@ -807,3 +807,21 @@ func TestPutIntoDirectoryRemovedDuringTheBurst(t *testing.T) {
 		t.Fatalf("d/y = %q, %v", b, err)
 	}
 }
+
+func TestPutModes(t *testing.T) {
+	h := startAgent(t)
+	ctx := context.Background()
+	for _, mode := range []fs.FileMode{0o644, 0o755, 0o600, 0o444, 0o666, 0o777} {
+		name := fmt.Sprintf("m/%o", mode)
+		if err := h.client.PutFile(ctx, name, mode, strings.NewReader("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(filepath.Join(h.root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != mode {
+			t.Errorf("put with mode %o: file has %o", mode, info.Mode().Perm())
+		}
+	}
+}
