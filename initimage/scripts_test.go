@@ -254,6 +254,9 @@ func TestScriptsWithNodejsLanguageScripts(t *testing.T) {
 		t.Fatalf("first build: exit %d\n%s", code, out)
 	}
 	s.eventually("node app one", func() bool { return strings.Contains(s.logs.String(), "node app one") })
+	if !strings.Contains(s.logs.String(), "Running node directly: node --inspect="+strconv.Itoa(port)+" server.js") {
+		t.Errorf("a plain `node server.js` start script did not run node directly:\n%s", s.logs.String())
+	}
 	s.eventually("the inspector on DEBUG_PORT", func() bool {
 		return strings.Contains(s.logs.String(), fmt.Sprintf("Debugger listening on ws://127.0.0.1:%d/", port))
 	})
@@ -339,7 +342,8 @@ run)
 	%s=%d exec %q ;;
 esac`, npmLog, appHelperEnv, port, self))
 	writeScript(t, filepath.Join(fake, "find"), fmt.Sprintf(`echo "find $*" >>%q; exec %q "$@"`, findLog, realFind))
-	s := newSandbox(t, "odod/nodejs-builder", "PATH="+fake+":"+os.Getenv("PATH"))
+	// ODOD_NPM_START: the app is started by (the fake) npm, not node.
+	s := newSandbox(t, "odod/nodejs-builder", "PATH="+fake+":"+os.Getenv("PATH"), "ODOD_NPM_START=true")
 	s.start()
 	ports := fmt.Sprintf("ODOD_APP_PORTS=%d", port)
 	npmCalls := func(verb string) int {
