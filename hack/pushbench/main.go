@@ -129,6 +129,12 @@ func (p *phases) reset() {
 	p.mu.Unlock()
 }
 
+func (p *phases) buildStart() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.build
+}
+
 func (p *phases) transfer() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -147,7 +153,7 @@ type bench struct {
 	phases     *phases
 	kubectlEnv []string
 	// Of the engine's edits: Push alone, and its transfer phase.
-	pushTimes, transfers []time.Duration
+	pushTimes, transfers, builds []time.Duration
 }
 
 func run(o options) error {
@@ -229,11 +235,11 @@ func run(o options) error {
 	}
 
 	type row struct {
-		extra          int
-		odod, odo      []time.Duration
-		push, transfer []time.Duration
-		setup          time.Duration
-		setupN         int
+		extra                 int
+		odod, odo             []time.Duration
+		push, transfer, build []time.Duration
+		setup                 time.Duration
+		setupN                int
 	}
 	var rows []row
 	have := 0
@@ -253,11 +259,11 @@ func run(o options) error {
 			have = size
 		}
 		tag := fmt.Sprintf("w%d", size)
-		b.pushTimes, b.transfers = nil, nil
+		b.pushTimes, b.transfers, b.builds = nil, nil, nil
 		if r.odod, err = b.edits(tag+"-odod", b.editThroughEngine); err != nil {
 			return err
 		}
-		r.push, r.transfer = b.pushTimes, b.transfers
+		r.push, r.transfer, r.build = b.pushTimes, b.transfers, b.builds
 		if r.odo, err = b.edits(tag+"-odo", b.editOdoWay); err != nil {
 			return err
 		}
@@ -308,10 +314,10 @@ func run(o options) error {
 			ratio(pct(r.odo, 50), pct(r.odod, 50)), ratio(pct(r.odo, 90), pct(r.odod, 90)))
 	}
 	fmt.Println()
-	fmt.Println("| Workspace | odod: Push returned (p50, p90) | of which transfer (p50) |")
-	fmt.Println("|---|---:|---:|")
+	fmt.Println("| Workspace | odod: Push returned (p50, p90) | of which transfer (p50) | of which assemble-and-restart (p50) |")
+	fmt.Println("|---|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Printf("| app + %d files | %s, %s | %s |\n", r.extra, pct(r.push, 50), pct(r.push, 90), pct(r.transfer, 50))
+		fmt.Printf("| app + %d files | %s, %s | %s | %s |\n", r.extra, pct(r.push, 50), pct(r.push, 90), pct(r.transfer, 50), pct(r.build, 50))
 	}
 	fmt.Println()
 	for _, r := range rows {
@@ -361,6 +367,7 @@ func (b *bench) editThroughEngine(content string) error {
 	}
 	b.pushTimes = append(b.pushTimes, time.Since(t0))
 	b.transfers = append(b.transfers, b.phases.transfer())
+	b.builds = append(b.builds, time.Since(b.phases.buildStart()))
 	if res.FilesCopied != 1 {
 		return fmt.Errorf("the push copied %d files, want 1", res.FilesCopied)
 	}
