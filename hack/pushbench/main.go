@@ -344,7 +344,7 @@ func (b *bench) edits(tag string, way func(content string) error) ([]time.Durati
 		if err := way(content); err != nil {
 			return nil, fmt.Errorf("%s edit %d: %w", tag, i, err)
 		}
-		if err := b.waitAnswer(answer, time.Minute); err != nil {
+		if err := b.waitAnswer(answer, 3*time.Minute); err != nil {
 			return nil, fmt.Errorf("%s edit %d: %w", tag, i, err)
 		}
 		out = append(out, time.Since(t0))
@@ -403,14 +403,15 @@ func (b *bench) waitAnswer(want string, limit time.Duration) error {
 			last = err.Error()
 			continue
 		}
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
 		if strings.Contains(string(body), want) {
 			return nil
 		}
-		last = strings.TrimSpace(string(body))
+		last = fmt.Sprintf("%s %q (read: %v)", resp.Status, strings.TrimSpace(string(body)), err)
 	}
-	return fmt.Errorf("no answer %q within %s (last: %s)", want, limit, last)
+	logs, _ := exec.Command("kubectl", "-n", b.ns, "logs", "--tail", "40", b.pod, "-c", b.container).CombinedOutput()
+	return fmt.Errorf("no answer %q within %s (last: %s); the container log ends:\n%s", want, limit, last, logs)
 }
 
 func (b *bench) kubectl(stdin io.Reader, args ...string) error {
