@@ -31,6 +31,7 @@ type pod struct {
 	workdir string // /opt/app-root/src
 	build   func(stdout, stderr io.Writer) int
 	runs    [][]string
+	envs    [][]string // of the builds
 }
 
 // scripted is the agent transport with the pod's commands scripted: the
@@ -44,6 +45,7 @@ func (s scripted) Run(ctx context.Context, argv, env []string, stdout, stderr io
 	s.p.runs = append(s.p.runs, argv)
 	switch argv[0] {
 	case initimage.AssembleAndRestartCommand()[0]:
+		s.p.envs = append(s.p.envs, env)
 		return s.p.build(stdout, stderr), nil
 	case "rm":
 		mapped := []string{"rm"}
@@ -226,6 +228,13 @@ func TestPushLifecycle(t *testing.T) {
 	if h.dials != 1 {
 		t.Fatalf("dialled %d times; the agent stream should be kept open", h.dials)
 	}
+	// The first build considers every source; this one only the edit.
+	if env := strings.Join(h.p.envs[0], " "); strings.Contains(env, "ODOD_PUSH_") {
+		t.Errorf("the first push's build got change lists: %q", env)
+	}
+	if env := strings.Join(h.p.envs[1], " "); !strings.Contains(env, "ODOD_PUSH_INCREMENTAL=true") || !strings.Contains(env, "ODOD_PUSH_CHANGED=server.js ") {
+		t.Errorf("the one-file push's build env = %q", env)
+	}
 
 	// A deletion reaches /tmp/src and the working directory.
 	writeFile(t, filepath.Join(h.p.workdir, "lib", "a.js"), "a")
@@ -239,6 +248,9 @@ func TestPushLifecycle(t *testing.T) {
 	}
 	if res.FilesDeleted != 1 {
 		t.Fatalf("delete push = %+v", res)
+	}
+	if env := strings.Join(h.p.envs[2], " "); !strings.Contains(env, "ODOD_PUSH_DELETED=lib") {
+		t.Errorf("the deletion's build env = %q", env)
 	}
 	if got := h.podFiles(); !reflect.DeepEqual(got, []string{"package.json={}", "server.js=v2"}) {
 		t.Fatalf("pod files after delete = %v", got)

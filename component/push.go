@@ -65,7 +65,7 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 		// odo: "No file changes detected, skipping build".
 		return res, c.confirm(synced, "no file changes: build skipped", run)
 	}
-	res.BuildExitCode, err = c.build(ctx, synced, pod.Name, run)
+	res.BuildExitCode, err = c.build(ctx, synced, objs.ports, pod.Name, run)
 	if err != nil {
 		return res, err
 	}
@@ -95,6 +95,8 @@ type objectsApplied struct {
 	changed bool
 	// paths are the builder image's S2I directories.
 	paths cluster.S2IPaths
+	// ports are the app's TCP ports: the build waits until it serves again.
+	ports []int
 }
 
 // applyObjects is the objects phase: it resolves the builder, makes the
@@ -112,7 +114,7 @@ func (c *Component) applyObjects(ctx context.Context, cl objectsCluster, cfg *co
 	if err != nil {
 		return objectsApplied{}, err
 	}
-	return objectsApplied{changed: applied.Changed(), paths: paths}, nil
+	return objectsApplied{changed: applied.Changed(), paths: paths, ports: tcpPorts(spec)}, nil
 }
 
 // awaitPod is the pod phase: it waits for the component's pod to run,
@@ -206,12 +208,12 @@ func (c *Component) syncFiles(ctx context.Context, ex Execer, pod cluster.Pod, p
 // build is the build phase: assemble-and-restart in the container, its
 // output streamed to the Log hook. The exit status is nil when the
 // command could not be run.
-func (c *Component) build(ctx context.Context, s synced, pod string, run pushRun) (*int, error) {
+func (c *Component) build(ctx context.Context, s synced, ports []int, pod string, run pushRun) (*int, error) {
 	c.setState(protocol.StateBuilding, "", "running assemble-and-restart")
 	run.report(protocol.PhaseBuild, s.done())
 	stdout := c.lineWriter(protocol.LogBuild, "stdout", pod, run.id)
 	stderr := c.lineWriter(protocol.LogBuild, "stderr", pod, run.id)
-	code, err := s.transport.Run(ctx, initimage.AssembleAndRestartCommand(), nil, stdout, stderr)
+	code, err := s.transport.Run(ctx, initimage.AssembleAndRestartCommand(), buildEnv(s.plan, s.full, ports), stdout, stderr)
 	stdout.Flush()
 	stderr.Flush()
 	if err != nil {

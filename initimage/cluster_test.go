@@ -99,8 +99,14 @@ func (e *podExec) logs(ctx context.Context) string {
 
 var statusPID = regexp.MustCompile(`RUNNING\s+pid (\d+)`)
 
+// runPID is run's pid once it is RUNNING (a restart answers while it is
+// STARTING, before startsecs), or 0 when it does not get there.
 func (e *podExec) runPID(ctx context.Context) int {
 	_, out := e.output(ctx, SupervisorCtlCommand("status", "run")...)
+	for deadline := time.Now().Add(20 * time.Second); strings.Contains(out, "STARTING") && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		_, out = e.output(ctx, SupervisorCtlCommand("status", "run")...)
+	}
 	m := statusPID.FindStringSubmatch(out)
 	if m == nil {
 		return 0
@@ -309,6 +315,19 @@ require("http").createServer((q, s) => s.end("` + v + `")).listen(8080, () => co
 	put("server.js", server("v2"))
 	build(0, "package.json unchanged: skipping npm install", "run: started")
 	e.eventually(ctx, "node app v2", func() bool { return strings.Contains(e.logs(ctx), "node app v2 up") })
+
+	// A push as odod's engine runs the build: with the change list only
+	// server.js is copied, and the build returns once the app accepts
+	// connections on its port again, so it answers v3 at once.
+	put("server.js", server("v3"))
+	env := AssembleAndRestartEnv(BuildInput{Incremental: true, Changed: []string{"server.js"}, Ports: []int{8080}})
+	code, out := e.output(ctx, append(append([]string{"env"}, env...), AssembleAndRestartCommand()...)...)
+	if code != 0 || !strings.Contains(out, "Installing changed sources") || !strings.Contains(out, "run: accepting connections on port 8080") {
+		t.Fatalf("incremental build: exit %d\n%s", code, out)
+	}
+	if _, out := e.output(ctx, "node", "-e", `require("http").get("http://127.0.0.1:8080", r => r.pipe(process.stdout))`); out != "v3" {
+		t.Errorf("right after the build returned, the app answered %q, want v3", out)
+	}
 
 	// A failing build exits non-zero with npm's complaint; the app keeps running.
 	running := e.runPID(ctx)

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
+	"strings"
 
 	"github.com/odod-dev/odod/container/scripts"
 )
@@ -90,4 +92,73 @@ func SupervisorCtlCommand(op, program string) []string {
 		cmd = append(cmd, program)
 	}
 	return cmd
+}
+
+// The environment assemble-and-restart reads from the Run request (see
+// container/scripts/conf/s2i-env.sh).
+const (
+	// EnvPushIncremental is "true" when the lists are every change since
+	// the last successful build in this container.
+	EnvPushIncremental = "ODOD_PUSH_INCREMENTAL"
+	// EnvPushChanged and EnvPushDeleted list paths relative to the push
+	// target, one per line.
+	EnvPushChanged = "ODOD_PUSH_CHANGED"
+	EnvPushDeleted = "ODOD_PUSH_DELETED"
+	// EnvAppPorts are the TCP ports (comma-separated) the restart waits
+	// for the app to accept connections on.
+	EnvAppPorts = "ODOD_APP_PORTS"
+)
+
+// maxChangeListBytes bounds one list: an environment string may not exceed
+// 128 KiB (Linux's MAX_ARG_STRLEN). Longer lists mean a full build.
+const maxChangeListBytes = 96 << 10
+
+// BuildInput is what a push tells assemble-and-restart.
+type BuildInput struct {
+	// Incremental says Changed and Deleted are every change since the
+	// last successful build in this container; false (a first push, a
+	// resync) means the build considers every source.
+	Incremental bool
+	// Changed are the paths put (files, symlinks, new directories) and
+	// Deleted those removed, relative to the push target.
+	Changed, Deleted []string
+	// Ports are the component's TCP ports.
+	Ports []int
+}
+
+// AssembleAndRestartEnv is the environment for AssembleAndRestartCommand.
+// Lists that cannot travel in the environment (too long, a path with a
+// newline) make the build a full one: slower, never wrong.
+func AssembleAndRestartEnv(in BuildInput) []string {
+	var env []string
+	if len(in.Ports) > 0 {
+		ports := make([]string, len(in.Ports))
+		for i, p := range in.Ports {
+			ports[i] = strconv.Itoa(p)
+		}
+		env = append(env, EnvAppPorts+"="+strings.Join(ports, ","))
+	}
+	if !in.Incremental {
+		return env
+	}
+	changed, ok1 := changeList(in.Changed)
+	deleted, ok2 := changeList(in.Deleted)
+	if !ok1 || !ok2 {
+		return env
+	}
+	return append(env, EnvPushIncremental+"=true", EnvPushChanged+"="+changed, EnvPushDeleted+"="+deleted)
+}
+
+func changeList(paths []string) (string, bool) {
+	n := 0
+	for _, p := range paths {
+		if strings.ContainsAny(p, "\n\x00") {
+			return "", false
+		}
+		n += len(p) + 1
+	}
+	if n > maxChangeListBytes {
+		return "", false
+	}
+	return strings.Join(paths, "\n"), true
 }

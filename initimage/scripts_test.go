@@ -126,8 +126,14 @@ func (s *sandbox) status() string {
 
 var pidPattern = regexp.MustCompile(`RUNNING\s+pid (\d+)`)
 
+// runningPID is the app's pid once it is RUNNING (a restart answers while
+// it is STARTING, before startsecs), or 0 when it does not get there.
 func (s *sandbox) runningPID() int {
-	m := pidPattern.FindStringSubmatch(s.status())
+	st := s.status()
+	for deadline := time.Now().Add(20 * time.Second); strings.Contains(st, "STARTING") && time.Now().Before(deadline); st = s.status() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	m := pidPattern.FindStringSubmatch(st)
 	if m == nil {
 		return 0
 	}
@@ -250,6 +256,9 @@ func TestScriptsWithNodejsLanguageScripts(t *testing.T) {
 		t.Fatalf("first build: exit %d\n%s", code, out)
 	}
 	s.eventually("node app one", func() bool { return strings.Contains(s.logs.String(), "node app one") })
+	if !strings.Contains(s.logs.String(), "Running node directly: node --inspect="+strconv.Itoa(port)+" server.js") {
+		t.Errorf("a plain `node server.js` start script did not run node directly:\n%s", s.logs.String())
+	}
 	s.eventually("the inspector on DEBUG_PORT", func() bool {
 		return strings.Contains(s.logs.String(), fmt.Sprintf("Debugger listening on ws://127.0.0.1:%d/", port))
 	})
@@ -264,5 +273,217 @@ func TestScriptsWithNodejsLanguageScripts(t *testing.T) {
 	s.push(map[string]string{"package.json": `{"name":"demo","version":"1.0.1","scripts":{"start":"node server.js"}}`})
 	if code, out = s.exec("assemble-and-restart"); code != 0 || !strings.Contains(out, "(npm install)") {
 		t.Fatalf("build after a package.json change: exit %d\n%s", code, out)
+	}
+}
+
+// appHelperEnv makes the test binary the fake Node.js app of the
+// incremental tests: it listens on the port it names and serves until
+// killed.
+const appHelperEnv = "ODOD_SCRIPTS_TEST_LISTEN"
+
+func TestMain(m *testing.M) {
+	if port := os.Getenv(appHelperEnv); port != "" {
+		l, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake app:", err)
+			os.Exit(1)
+		}
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				os.Exit(1)
+			}
+			_ = conn.Close()
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// execEnv is exec with the environment odod adds to the Run request.
+func (s *sandbox) execEnv(env []string, name string, args ...string) (int, string) {
+	s.t.Helper()
+	saved := s.env
+	s.env = append(append([]string(nil), s.env...), env...)
+	defer func() { s.env = saved }()
+	return s.exec(name, args...)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestScriptsIncrementalNodejs runs the Node.js language scripts with a
+// fake npm (logging its calls; `npm run` starts a fake app that listens on
+// the component's port) and a `find` that logs that it was called, and
+// checks that a push with odod's change lists costs what it changed.
+func TestScriptsIncrementalNodejs(t *testing.T) {
+	port := freePort(t)
+	fake := t.TempDir()
+	npmLog, findLog := filepath.Join(fake, "npm.log"), filepath.Join(fake, "find.log")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	realFind, err := exec.LookPath("find")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeScript(t, filepath.Join(fake, "npm"), fmt.Sprintf(`
+echo "npm $*" >>%q
+case "$1" in
+install) mkdir -p node_modules ;;
+run)
+	[ "$2" = -d ] && shift
+	[ "$2" = build ] && exit 0
+	echo "fake node app $(cat lib/version.js) pid $$"
+	%s=%d exec %q ;;
+esac`, npmLog, appHelperEnv, port, self))
+	writeScript(t, filepath.Join(fake, "find"), fmt.Sprintf(`echo "find $*" >>%q; exec %q "$@"`, findLog, realFind))
+	// ODOD_NPM_START: the app is started by (the fake) npm, not node.
+	s := newSandbox(t, "odod/nodejs-builder", "PATH="+fake+":"+os.Getenv("PATH"), "ODOD_NPM_START=true")
+	s.start()
+	ports := fmt.Sprintf("ODOD_APP_PORTS=%d", port)
+	npmCalls := func(verb string) int {
+		b, _ := os.ReadFile(npmLog)
+		return strings.Count(string(b), "npm "+verb)
+	}
+	findCalled := func() string {
+		b, _ := os.ReadFile(findLog)
+		_ = os.Remove(findLog)
+		return string(b)
+	}
+
+	// The first push: no lists, everything is copied and installed.
+	s.push(map[string]string{
+		"package.json":     `{"name":"demo","scripts":{"start":"node server.js"}}`,
+		"server.js":        "require('./lib/version')",
+		"lib/version.js":   "v1",
+		"public/style.css": "body{}",
+		"untouched.txt":    "from the workspace",
+	})
+	code, out := s.execEnv([]string{ports}, "assemble-and-restart")
+	if code != 0 || !strings.Contains(out, "Installing application source") || !strings.Contains(out, fmt.Sprintf("run: accepting connections on port %d", port)) {
+		t.Fatalf("first build: exit %d\n%s", code, out)
+	}
+	if npmCalls("install") != 1 {
+		t.Fatalf("npm install ran %d times on the first build", npmCalls("install"))
+	}
+	if findCalled() == "" {
+		t.Error("the first (full) build did not list the sources: deletions since the last build would be missed")
+	}
+	first := s.runningPID()
+
+	// A one-file change: only that file reaches the working dir (a change
+	// made to another file there survives), no npm install, no find, a
+	// restart that returns when the app accepts connections again.
+	if err := os.WriteFile(filepath.Join(s.work, "untouched.txt"), []byte("left alone"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.push(map[string]string{"lib/version.js": "v2"})
+	code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=lib/version.js"}, "assemble-and-restart")
+	if code != 0 || !strings.Contains(out, "Installing changed sources") || !strings.Contains(out, "skipping npm install") ||
+		!strings.Contains(out, fmt.Sprintf("run: accepting connections on port %d", port)) {
+		t.Fatalf("one-file build: exit %d\n%s", code, out)
+	}
+	if got := readFile(t, filepath.Join(s.work, "lib/version.js")); got != "v2" {
+		t.Errorf("the changed file in the working dir: %q", got)
+	}
+	if got := readFile(t, filepath.Join(s.work, "untouched.txt")); got != "left alone" {
+		t.Errorf("a file that did not change was copied again: %q", got)
+	}
+	if npmCalls("install") != 1 {
+		t.Error("npm install ran for a source change")
+	}
+	if f := findCalled(); f != "" {
+		t.Errorf("an incremental build walked the sources: %s", f)
+	}
+	second := s.runningPID()
+	if second == 0 || second == first {
+		t.Errorf("the app was not restarted for a .js change (%d -> %d)", first, second)
+	}
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if err != nil {
+		t.Fatalf("assemble-and-restart returned before the app accepted connections: %v", err)
+	}
+	_ = conn.Close()
+
+	// A deletion removes the file from the working dir, without a walk.
+	if err := os.Remove(filepath.Join(s.src, "untouched.txt")); err != nil {
+		t.Fatal(err)
+	}
+	code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_DELETED=untouched.txt"}, "assemble-and-restart")
+	if code != 0 {
+		t.Fatalf("build after a deletion: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(s.work, "untouched.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a deleted file is still in the working dir: %v", err)
+	}
+	if f := findCalled(); f != "" {
+		t.Errorf("a deletion walked the sources: %s", f)
+	}
+
+	// A static asset the app reads per request: copied, no restart.
+	before := s.runningPID()
+	s.push(map[string]string{"public/style.css": "body{color:red}", "public/img/new.svg": "<svg/>"})
+	code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=public/style.css\npublic/img/new.svg"}, "assemble-and-restart")
+	if code != 0 || !strings.Contains(out, "not restarting") {
+		t.Fatalf("build of static assets: exit %d\n%s", code, out)
+	}
+	if got := readFile(t, filepath.Join(s.work, "public/img/new.svg")); got != "<svg/>" {
+		t.Errorf("a new static asset in the working dir: %q", got)
+	}
+	if pid := s.runningPID(); pid != before {
+		t.Errorf("a public/ change restarted the app (%d -> %d)", before, pid)
+	}
+
+	// package.json changed: npm install runs, the app restarts.
+	s.push(map[string]string{"package.json": `{"name":"demo","version":"2.0.0","scripts":{"start":"node server.js"}}`})
+	code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=package.json"}, "assemble-and-restart")
+	if code != 0 || !strings.Contains(out, "(npm install)") || npmCalls("install") != 2 {
+		t.Fatalf("build after a package.json change: exit %d, %d installs\n%s", code, npmCalls("install"), out)
+	}
+	if pid := s.runningPID(); pid == before {
+		t.Error("a package.json change did not restart the app")
+	}
+
+	// A path that climbs out of the sources is refused before anything runs.
+	code, out = s.execEnv([]string{"ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_DELETED=../../etc"}, "assemble-and-restart")
+	if code != 2 || !strings.Contains(out, "not a clean relative path") {
+		t.Errorf("a listed path with ..: exit %d\n%s", code, out)
+	}
+
+	// A file added by an incremental push and deleted while the container
+	// was replaced is gone after the resync's full build.
+	s.push(map[string]string{"extra.js": "x", "newdir/inner.js": "y"})
+	if code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=extra.js\nnewdir\nnewdir/inner.js"}, "assemble-and-restart"); code != 0 {
+		t.Fatalf("build adding extra.js: exit %d\n%s", code, out)
+	}
+	if err := os.Remove(filepath.Join(s.src, "extra.js")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out = s.execEnv([]string{ports}, "assemble-and-restart"); code != 0 {
+		t.Fatalf("full build: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(s.work, "extra.js")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a file added incrementally and deleted before a full build is still in the working dir: %v", err)
+	}
+	if got := readFile(t, filepath.Join(s.work, "newdir/inner.js")); got != "y" {
+		t.Errorf("newdir/inner.js after the full build: %q", got)
+	}
+}
+
+func TestScriptsRestartFailsWhenTheAppDoesNotListen(t *testing.T) {
+	s := newSandbox(t, "centos/python-36-centos7")
+	s.start()
+	s.push(map[string]string{"app.sh": "echo no port here; exec sleep 60\n"})
+	port := freePort(t)
+	code, out := s.execEnv([]string{fmt.Sprintf("ODOD_APP_PORTS=%d", port), "ODOD_READY_TIMEOUT=500ms"}, "assemble-and-restart")
+	if code == 0 || !strings.Contains(out, fmt.Sprintf("did not accept connections on port %d within 500ms", port)) {
+		t.Fatalf("exit %d\n%s", code, out)
 	}
 }

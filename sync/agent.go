@@ -12,8 +12,16 @@ import (
 
 // maxPutsInFlight bounds the puts whose answers are awaited at once: the
 // content is already sent, so this only bounds bookkeeping, and keeps the
-// exec stream full while the agent renames files into place.
-const maxPutsInFlight = 64
+// exec stream full while the agent renames files into place. Through the
+// API server a round trip is tens of milliseconds: the window must hold
+// more than a round trip's worth of puts (64 capped a 20,000-file push at
+// about 64 files per round trip).
+const maxPutsInFlight = 1024
+
+// putsAwaitedAtOnce is how many of the oldest puts are awaited when the
+// window is full: waiting flushes what is buffered, so waiting for one at
+// a time would send every further put in a write of its own.
+const putsAwaitedAtOnce = maxPutsInFlight / 4
 
 // AgentTransport syncs through odod's in-container agent over one
 // long-lived exec stream: puts are pipelined, writes atomic, paths confined
@@ -97,12 +105,14 @@ func (t *AgentTransport) Apply(ctx context.Context, plan Plan, src Source, repor
 			}
 			inflight = append(inflight, p)
 			if len(inflight) >= maxPutsInFlight {
-				if err := wait(inflight[0]); err != nil {
+				for range putsAwaitedAtOnce {
+					if err := wait(inflight[0]); err != nil {
+						inflight = inflight[1:]
+						_ = drain()
+						return res, err
+					}
 					inflight = inflight[1:]
-					_ = drain()
-					return res, err
 				}
-				inflight = inflight[1:]
 			}
 		}
 	}

@@ -12,22 +12,38 @@ import (
 // BenchmarkAgentApply1000Files measures the agent transport's throughput
 // for a push of 1,000 small files (2 KiB) through an in-process agent:
 // the protocol and the pipelining, without the network (the local disk's
-// create+rename cost is included).
+// create+rename cost is included). Every push replaces the files of the
+// one before.
 func BenchmarkAgentApply1000Files(b *testing.B) {
-	benchmarkApply(b, func(target string) (Transport, error) {
-		return DialAgent(context.Background(), &localExecutor{}, target, "bench", nil)
-	})
+	benchmarkApply(b, dialLocalAgent, false)
 }
 
 // BenchmarkTarApply1000Files is the same push through the tar transport
 // (real tar, on the same disk), for comparison.
 func BenchmarkTarApply1000Files(b *testing.B) {
-	benchmarkApply(b, func(target string) (Transport, error) {
-		return NewTarTransport(context.Background(), &localExecutor{}, target)
-	})
+	benchmarkApply(b, openLocalTar, false)
 }
 
-func benchmarkApply(b *testing.B, open func(target string) (Transport, error)) {
+// BenchmarkAgentFirstPush1000Files is a first push (or a resync to a new
+// container): the same 1,000 files into an empty directory each time.
+func BenchmarkAgentFirstPush1000Files(b *testing.B) {
+	benchmarkApply(b, dialLocalAgent, true)
+}
+
+// BenchmarkTarFirstPush1000Files is the first push through tar.
+func BenchmarkTarFirstPush1000Files(b *testing.B) {
+	benchmarkApply(b, openLocalTar, true)
+}
+
+func dialLocalAgent(target string) (Transport, error) {
+	return DialAgent(context.Background(), &localExecutor{}, target, "bench", nil)
+}
+
+func openLocalTar(target string) (Transport, error) {
+	return NewTarTransport(context.Background(), &localExecutor{}, target)
+}
+
+func benchmarkApply(b *testing.B, open func(target string) (Transport, error), empty bool) {
 	root := b.TempDir()
 	content := make([]byte, 2048)
 	var changes Changes
@@ -54,6 +70,19 @@ func benchmarkApply(b *testing.B, open func(target string) (Transport, error)) {
 	b.SetBytes(plan.Bytes)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if empty {
+			b.StopTimer()
+			entries, err := os.ReadDir(target)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, e := range entries {
+				if err := os.RemoveAll(filepath.Join(target, e.Name())); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+		}
 		if _, err := tr.Apply(context.Background(), plan, DirSource(root), nil); err != nil {
 			b.Fatal(err)
 		}

@@ -21,7 +21,7 @@ import (
 // contents of SRC into DST, symlinks are copied as symlinks (replacing
 // what is there rather than writing through it), permission bits are kept.
 func runCp(ctx context.Context, args []string, _, stderr io.Writer) int {
-	recursive := false
+	recursive, parents := false, false
 	var operands []string
 	flagsDone := false
 	for _, a := range args {
@@ -31,6 +31,12 @@ func runCp(ctx context.Context, args []string, _, stderr io.Writer) int {
 		}
 		if a == "--" {
 			flagsDone = true
+			continue
+		}
+		if a == "--parents" {
+			// GNU's: DST/SRC, parents created; a push copies just the
+			// files that changed, each to its place in the working dir.
+			parents = true
 			continue
 		}
 		for _, c := range a[1:] {
@@ -58,6 +64,37 @@ func runCp(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return 1
 	}
 	c := copier{ctx: ctx, recursive: recursive, stderr: stderr}
+	if parents {
+		if !dstIsDir {
+			fmt.Fprintf(stderr, "cp: with --parents, the target %s must be a directory\n", dst)
+			return 1
+		}
+		for _, src := range srcs {
+			rel := filepath.Clean(src)
+			if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
+				c.fail("--parents: %s is not a path below the current directory", src)
+				continue
+			}
+			target := filepath.Join(dst, rel)
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				c.fail("%v", err)
+				continue
+			}
+			if info, err := os.Lstat(src); err == nil && info.IsDir() && !recursive {
+				// A directory named in a change list is a new (empty)
+				// one: made, not copied with what it holds.
+				if err := os.MkdirAll(target, info.Mode().Perm()|0o700); err != nil {
+					c.fail("%v", err)
+				}
+				continue
+			}
+			c.copy(src, target)
+		}
+		if c.failed {
+			return 1
+		}
+		return 0
+	}
 	for _, src := range srcs {
 		target := dst
 		switch {

@@ -146,3 +146,32 @@ func TestLanguageFor(t *testing.T) {
 		}
 	}
 }
+
+func TestCpParentsCopiesEachPathToItsPlace(t *testing.T) {
+	base := t.TempDir()
+	src := filepath.Join(base, "src")
+	writeTree(t, src, map[string]string{"a.txt": "a2", "lib/deep/b.js": "b2", "untouched.txt": "new", "newdir/inside.txt": "not copied"})
+	work := filepath.Join(base, "work")
+	writeTree(t, work, map[string]string{"a.txt": "a1", "untouched.txt": "old"})
+	t.Chdir(src)
+	if code, errs := cp(t, "--parents", "--", "a.txt", "lib/deep/b.js", "newdir", work); code != 0 {
+		t.Fatal(errs)
+	}
+	if info, err := os.Stat(filepath.Join(work, "newdir")); err != nil || !info.IsDir() {
+		t.Errorf("a listed directory was not made: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(work, "newdir/inside.txt")); err == nil {
+		t.Error("--parents without -r copied a directory's contents")
+	}
+	for name, want := range map[string]string{"a.txt": "a2", "lib/deep/b.js": "b2", "untouched.txt": "old"} {
+		if b, _ := os.ReadFile(filepath.Join(work, name)); string(b) != want {
+			t.Errorf("%s = %q, want %q", name, b, want)
+		}
+	}
+	if code, errs := cp(t, "--parents", "../escape", work); code != 1 || !strings.Contains(errs, "not a path below") {
+		t.Errorf("a path outside the current directory: %d %q", code, errs)
+	}
+	if code, errs := cp(t, "--parents", "a.txt", filepath.Join(work, "a.txt")); code != 1 || !strings.Contains(errs, "must be a directory") {
+		t.Errorf("--parents into a file: %d %q", code, errs)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -61,8 +63,10 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	conf := fs.String("c", "", "configuration file to read the socket path from")
 	socket := fs.String("s", "", "control socket (default: from -c, else $ODOD_SUPERVISOR_SOCKET, else "+supervisor.DefaultSocketPath+")")
 	timeout := fs.Duration("t", 5*time.Minute, "how long to wait for the supervisor")
+	waitPorts := fs.String("wait-port", "", "with start/restart: also wait until the program accepts TCP connections on one of these loopback ports (comma-separated)")
+	waitTimeout := fs.Duration("wait-timeout", supervisor.DefaultWaitTimeout, "how long -wait-port waits")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: supervisord ctl [-c CONF | -s SOCKET] start|stop|restart|status [NAME]")
+		fmt.Fprintln(stderr, "usage: supervisord ctl [-c CONF | -s SOCKET] [-wait-port PORT[,PORT]] start|stop|restart|status [NAME]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,6 +79,11 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	op, name := fs.Arg(0), fs.Arg(1)
 	if op != "status" && name == "" {
 		fmt.Fprintf(stderr, "supervisord ctl %s: name the program, e.g. supervisord ctl %s run\n", op, op)
+		return 2
+	}
+	ports, err := parsePorts(*waitPorts)
+	if err != nil {
+		fmt.Fprintln(stderr, "supervisord ctl:", err)
 		return 2
 	}
 	path := *socket
@@ -94,7 +103,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	reply, err := supervisor.Ctl(ctx, path, supervisor.ControlRequest{Op: op, Name: name})
+	reply, err := supervisor.Ctl(ctx, path, supervisor.ControlRequest{Op: op, Name: name, WaitPorts: ports, WaitTimeoutMs: waitTimeout.Milliseconds()})
 	if err != nil {
 		fmt.Fprintln(stderr, "supervisord ctl:", err)
 		return 2
@@ -105,6 +114,9 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, supervisor.FormatStatus(reply.Status, time.Now()))
 		}
 		return 1
+	}
+	if len(ports) > 0 && (op == "start" || op == "restart") {
+		defer fmt.Fprintf(stdout, "%s: accepting connections on port %s\n", name, strings.Trim(strings.ReplaceAll(fmt.Sprint(ports), " ", ","), "[]"))
 	}
 	switch op {
 	case "start":
@@ -122,4 +134,20 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// parsePorts reads -wait-port's comma-separated list.
+func parsePorts(list string) ([]int, error) {
+	var ports []int
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		port, err := strconv.Atoi(f)
+		if err != nil || port < 1 || port > 65535 {
+			return nil, fmt.Errorf("-wait-port: %q is not a TCP port", f)
+		}
+		ports = append(ports, port)
+	}
+	return ports, nil
 }

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -66,23 +67,55 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &server{
-		ctx:     ctx,
-		root:    root,
-		rootDir: opts.Root,
-		version: opts.Version,
-		log:     log,
-		br:      bufio.NewReaderSize(r, 256<<10),
-		w:       agent.NewFrameWriter(w),
-		puts:    map[uint32]*pendingPut{},
-		runs:    map[uint32]context.CancelFunc{},
+		ctx:      ctx,
+		root:     root,
+		rootDir:  opts.Root,
+		version:  opts.Version,
+		log:      log,
+		br:       bufio.NewReaderSize(r, 256<<10),
+		w:        agent.NewFrameWriter(w),
+		jobs:     map[uint32]*putJob{},
+		pathJobs: map[string]*putJob{},
+		putSlots: make(chan struct{}, maxConcurrentPuts),
+		dirs:     map[string]*dirHandle{},
+		umask:    currentUmask(),
+		flushReq: make(chan struct{}, 1),
+		runs:     map[uint32]context.CancelFunc{},
 	}
 	// Closing the input is how a canceled context stops a blocked read.
 	if rc, ok := r.(io.Closer); ok {
 		stop := context.AfterFunc(ctx, func() { _ = rc.Close() })
 		defer stop()
 	}
+	flusherDone := make(chan struct{})
+	go s.flusher(flusherDone)
+	defer func() {
+		close(s.flushReq)
+		<-flusherDone
+	}()
 	defer s.shutdown()
 	return s.loop()
+}
+
+// maxConcurrentPuts bounds the puts being written at once. File creation
+// and rename wait on the file system more than they use the CPU: a few in
+// parallel keep the disk busy.
+const maxConcurrentPuts = 8
+
+// flusher sends buffered replies when a put goroutine asks: replies are
+// written without flushing, and many share one write.
+func (s *server) flusher(done chan<- struct{}) {
+	defer close(done)
+	for range s.flushReq {
+		_ = s.w.Flush()
+	}
+}
+
+func (s *server) requestFlush() {
+	select {
+	case s.flushReq <- struct{}{}:
+	default: // a flush is already pending; it will carry this reply too
+	}
 }
 
 type server struct {
@@ -95,7 +128,27 @@ type server struct {
 	w        *agent.FrameWriter
 	protocol int
 
-	puts map[uint32]*pendingPut // touched only by the loop goroutine
+	// Puts run concurrently, each in a goroutine of its own fed by the
+	// loop, so that file system latency (create, write, rename) overlaps.
+	// The maps are touched only by the loop goroutine.
+	jobs     map[uint32]*putJob // by request id, until PutEnd is handed over
+	pathJobs map[string]*putJob // the latest put to each path
+	putSlots chan struct{}      // bounds the puts in progress
+	// incomplete counts the puts still waiting for frames (no PutEnd yet).
+	incomplete int
+	putsWG     sync.WaitGroup
+	// dirs are the parent directories of this burst of puts, opened once
+	// (made when missing): a put is then one create and one rename in
+	// its directory, not a walk from the root for each. They are closed
+	// at the next barrier. A directory moved away during the burst takes
+	// the writes with it; only someone who could write there anyway can
+	// move it.
+	dirsMu sync.Mutex
+	dirs   map[string]*dirHandle
+	stale  []*dirHandle // forgotten while in use; closed at the barrier
+	umask  fs.FileMode
+	// flushReq asks the flusher to send the replies buffered so far.
+	flushReq chan struct{}
 
 	runsMu sync.Mutex
 	runs   map[uint32]context.CancelFunc
@@ -103,9 +156,11 @@ type server struct {
 }
 
 type pendingPut struct {
-	file    *os.File
-	tmp     string // temporary name, relative to the root
-	final   string // target name, relative to the root
+	file    putFile    // the temporary file; noPutFile when closed or none
+	dir     *dirHandle // the target's directory
+	tmp     string     // temporary name in dir (one path component)
+	base    string     // target name in dir (one path component)
+	final   string     // target name, relative to the root (for messages)
 	mode    fs.FileMode
 	size    int64
 	written int64
@@ -169,10 +224,7 @@ func (s *server) handshake(f agent.Frame) error {
 // handle applies one request. It returns an error only when the stream
 // itself is broken; request failures become Error frames.
 func (s *server) handle(f agent.Frame) error {
-	var reply *agent.ErrorReply
 	switch f.Type {
-	case agent.FramePing:
-		return s.w.WriteFrame(agent.FramePong, f.ID, nil, false)
 	case agent.FramePutBegin:
 		// A put is answered once, at PutEnd, even when PutBegin fails.
 		s.beginPut(f)
@@ -181,7 +233,18 @@ func (s *server) handle(f agent.Frame) error {
 		s.putData(f)
 		return nil // data frames are acknowledged by agent.PutEnd's reply
 	case agent.FramePutEnd:
-		reply = s.endPut(f)
+		return s.endPut(f)
+	case agent.FrameCancel:
+		s.cancelRun(f.ID)
+		return nil
+	}
+	// Every other request sees the puts before it applied, as if they had
+	// run one by one.
+	s.putBarrier()
+	var reply *agent.ErrorReply
+	switch f.Type {
+	case agent.FramePing:
+		return s.w.WriteFrame(agent.FramePong, f.ID, nil, false)
 	case agent.FrameDelete:
 		reply = s.delete(f)
 	case agent.FrameMkdir:
@@ -195,9 +258,6 @@ func (s *server) handle(f agent.Frame) error {
 		if reply == nil {
 			return nil // Exit comes from the command's goroutine
 		}
-	case agent.FrameCancel:
-		s.cancelRun(f.ID)
-		return nil
 	default:
 		reply = &agent.ErrorReply{Code: agent.CodeUnsupported, Message: fmt.Sprintf("this agent (%s) does not support %s frames; re-create the pod to get a newer agent", s.version, f.Type)}
 	}
@@ -224,51 +284,231 @@ func fsError(op, name string, err error) *agent.ErrorReply {
 	return &agent.ErrorReply{Code: code, Message: fmt.Sprintf("%s %s: %v", op, name, err)}
 }
 
+// putJob is one put in progress: the loop hands its frames to the
+// goroutine writing it.
+type putJob struct {
+	frames chan agent.Frame // PutData…, then PutEnd; closed early when the stream ends
+	done   chan struct{}    // closed when the put is finished or discarded
+}
+
+// putBarrier waits until every put handed over so far is finished. The
+// directory cache ends with it: other requests (Delete, Run) may remove
+// directories.
+func (s *server) putBarrier() {
+	s.putsWG.Wait()
+	clear(s.pathJobs)
+	s.closeDirs()
+}
+
+func (s *server) closeDirs() {
+	s.dirsMu.Lock()
+	defer s.dirsMu.Unlock()
+	for name, d := range s.dirs {
+		d.close()
+		delete(s.dirs, name)
+	}
+	for _, d := range s.stale {
+		d.close()
+	}
+	s.stale = nil
+}
+
 func (s *server) beginPut(f agent.Frame) {
-	if old, dup := s.puts[f.ID]; dup {
-		old.fail(invalid(fmt.Errorf("request id %d already has a put in progress", f.ID)), s.root)
+	if old, dup := s.jobs[f.ID]; dup {
+		// The old put fails; the new PutBegin's frames are dropped with it.
+		old.frames <- agent.Frame{Type: agent.FramePutBegin, ID: f.ID}
 		return
 	}
 	var req agent.PutBegin
+	var failed *agent.ErrorReply
+	name := ""
 	if err := agent.DecodeJSON(f.Payload, &req); err != nil {
-		s.failPut(f.ID, invalid(err))
-		return
+		failed = invalid(err)
+	} else if name, err = agent.CleanPath(req.Path); err == nil && name == "." {
+		failed = invalid(errors.New("cannot put a file at the root itself"))
+	} else if err != nil {
+		failed = invalid(err)
+	} else if req.Size < 0 {
+		failed = invalid(fmt.Errorf("negative size %d", req.Size))
 	}
-	name, err := agent.CleanPath(req.Path)
-	if err == nil && name == "." {
-		err = errors.New("cannot put a file at the root itself")
+	if failed == nil {
+		// Two puts to one path apply in order: the later one waits.
+		if prev := s.pathJobs[name]; prev != nil {
+			<-prev.done
+		}
 	}
-	if err != nil {
-		s.failPut(f.ID, invalid(err))
-		return
+	// The number of puts writing at once is bounded by waiting for a
+	// slot, but only while every put begun so far has all its frames:
+	// those finish without the stream. A client interleaving the frames
+	// of several puts gets them all running, or waiting for a slot would
+	// wait for frames behind this one.
+	slot := false
+	if s.incomplete == 0 {
+		s.putSlots <- struct{}{}
+		slot = true
+	} else {
+		select {
+		case s.putSlots <- struct{}{}:
+			slot = true
+		default:
+		}
 	}
-	if req.Size < 0 {
-		s.failPut(f.ID, invalid(fmt.Errorf("negative size %d", req.Size)))
-		return
+	job := &putJob{frames: make(chan agent.Frame, 4), done: make(chan struct{})}
+	s.jobs[f.ID] = job
+	s.incomplete++
+	if failed == nil {
+		s.pathJobs[name] = job
 	}
-	dir, base := path.Split(name)
-	if dir != "" {
-		if err := s.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
-			s.failPut(f.ID, fsError("create parent directory of", name, err))
+	s.putsWG.Add(1)
+	go func() {
+		defer s.putsWG.Done()
+		if slot {
+			defer func() { <-s.putSlots }()
+		}
+		defer close(job.done)
+		s.runPut(f.ID, job, req, name, failed)
+	}()
+}
+
+func (s *server) putData(f agent.Frame) {
+	if job, ok := s.jobs[f.ID]; ok {
+		job.frames <- f
+	} // else: an unknown put; its PutEnd reports it
+}
+
+func (s *server) endPut(f agent.Frame) error {
+	job, ok := s.jobs[f.ID]
+	if !ok {
+		return s.w.WriteFrame(agent.FrameError, f.ID, agent.MustJSON(invalid(fmt.Errorf("PutEnd for request id %d without PutBegin", f.ID))), false)
+	}
+	delete(s.jobs, f.ID)
+	s.incomplete--
+	job.frames <- f
+	close(job.frames)
+	return nil
+}
+
+// runPut writes one put: a temporary file next to the target, renamed into
+// place when the content checks out. The reply goes out when PutEnd is
+// processed; a stream that ends first leaves nothing behind.
+func (s *server) runPut(id uint32, job *putJob, req agent.PutBegin, name string, failed *agent.ErrorReply) {
+	var p *pendingPut
+	if failed == nil {
+		p, failed = s.openPut(name, req)
+	}
+	if failed != nil {
+		p = &pendingPut{file: noPutFile, failed: failed}
+	}
+	for f := range job.frames {
+		switch f.Type {
+		case agent.FramePutBegin: // a duplicate id
+			p.fail(invalid(fmt.Errorf("request id %d already has a put in progress", id)), s.root)
+		case agent.FramePutData:
+			s.writePutData(p, f.Payload)
+		case agent.FramePutEnd:
+			reply := s.finishPut(p, f)
+			var err error
+			if reply != nil {
+				err = s.w.WriteFrame(agent.FrameError, id, agent.MustJSON(reply), false)
+			} else {
+				err = s.w.WriteFrame(agent.FrameOK, id, nil, false)
+			}
+			if err == nil {
+				s.requestFlush()
+			}
 			return
 		}
 	}
-	tmp := dir + tempName(base)
-	file, err := s.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		s.failPut(f.ID, fsError("create temporary file for", name, err))
-		return
-	}
-	s.puts[f.ID] = &pendingPut{
-		file: file, tmp: tmp, final: name, mode: fs.FileMode(req.Mode).Perm(),
-		size: req.Size, hasher: agent.NewHasher(),
-	}
+	p.discard(s.root) // the stream ended mid-put
 }
 
-// failPut records a put that failed at PutBegin: its data frames are
-// dropped and PutEnd reports the error.
-func (s *server) failPut(id uint32, reply *agent.ErrorReply) {
-	s.puts[id] = &pendingPut{failed: reply}
+func (s *server) openPut(name string, req agent.PutBegin) (*pendingPut, *agent.ErrorReply) {
+	dirName, base := path.Split(name)
+	dirName = strings.TrimSuffix(dirName, "/")
+	tmp := tempName(base)
+	mode := fs.FileMode(req.Mode).Perm()
+	create := func(d *dirHandle) (putFile, error) { return d.create(tmp, mode|0o600) }
+	dir, err := s.parent(dirName)
+	file := noPutFile
+	if err == nil {
+		file, err = create(dir)
+		if errors.Is(err, fs.ErrNotExist) && dirName != "" {
+			// The directory went away since it was opened: again.
+			s.forgetDir(dirName)
+			if dir, err = s.parent(dirName); err == nil {
+				file, err = create(dir)
+			}
+		}
+	}
+	if err != nil {
+		return nil, fsError("create temporary file for", name, err)
+	}
+	return &pendingPut{
+		file: file, dir: dir, tmp: tmp, base: base, final: name, mode: mode,
+		size: req.Size, hasher: agent.NewHasher(),
+	}, nil
+}
+
+// parent returns the directory dir (relative to the root; "" is the root),
+// made when missing, from this burst's open directories when it is there.
+func (s *server) parent(dir string) (*dirHandle, error) {
+	key := dir
+	if dir == "" {
+		dir = "."
+	}
+	s.dirsMu.Lock()
+	d := s.dirs[key]
+	s.dirsMu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	if dir != "." {
+		if err := s.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	d, err := openDirHandle(s.root, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.dirsMu.Lock()
+	defer s.dirsMu.Unlock()
+	if other := s.dirs[key]; other != nil {
+		d.close() // another put opened it meanwhile
+		return other, nil
+	}
+	s.dirs[key] = d
+	return d, nil
+}
+
+// forgetDir drops a directory that went away. Puts using it fail or retry
+// themselves; it is closed with the others at the barrier.
+func (s *server) forgetDir(dir string) {
+	s.dirsMu.Lock()
+	if d := s.dirs[dir]; d != nil {
+		delete(s.dirs, dir)
+		s.stale = append(s.stale, d)
+	}
+	s.dirsMu.Unlock()
+}
+
+// currentUmask is the process's umask, from /proc (syscall.Umask would
+// have to change it to read it): a file created with the right mode needs
+// no chmod unless the umask took bits. Unknown, it takes them all, and
+// every put chmods.
+func currentUmask() fs.FileMode {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0o777
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+				return fs.FileMode(m).Perm()
+			}
+		}
+	}
+	return 0o777
 }
 
 func tempName(base string) string {
@@ -280,21 +520,20 @@ func tempName(base string) string {
 	return agent.TempPrefix + base + "." + hex.EncodeToString(b[:])
 }
 
-func (s *server) putData(f agent.Frame) {
-	p, ok := s.puts[f.ID]
-	if !ok || p.failed != nil {
-		return // an unknown or failed put: the error was or will be reported
+func (s *server) writePutData(p *pendingPut, data []byte) {
+	if p.failed != nil {
+		return // the error is reported at PutEnd
 	}
-	if p.written+int64(len(f.Payload)) > p.size {
+	if p.written+int64(len(data)) > p.size {
 		p.fail(&agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: more content than the announced %d bytes", p.final, p.size)}, s.root)
 		return
 	}
-	if _, err := p.file.Write(f.Payload); err != nil {
+	if err := p.file.write(data); err != nil {
 		p.fail(fsError("write", p.final, err), s.root)
 		return
 	}
-	_, _ = p.hasher.Write(f.Payload)
-	p.written += int64(len(f.Payload))
+	_, _ = p.hasher.Write(data)
+	p.written += int64(len(data))
 }
 
 // fail discards the temporary file and remembers the error for PutEnd.
@@ -303,20 +542,15 @@ func (p *pendingPut) fail(reply *agent.ErrorReply, root *os.Root) {
 	p.discard(root)
 }
 
-func (p *pendingPut) discard(root *os.Root) {
-	if p.file != nil {
-		_ = p.file.Close()
-		_ = root.Remove(p.tmp)
-		p.file = nil
+func (p *pendingPut) discard(*os.Root) {
+	if p.file.open() {
+		_ = p.file.close()
+		p.dir.unlink(p.tmp)
+		p.file = noPutFile
 	}
 }
 
-func (s *server) endPut(f agent.Frame) *agent.ErrorReply {
-	p, ok := s.puts[f.ID]
-	if !ok {
-		return invalid(fmt.Errorf("PutEnd for request id %d without agent.PutBegin", f.ID))
-	}
-	delete(s.puts, f.ID)
+func (s *server) finishPut(p *pendingPut, f agent.Frame) *agent.ErrorReply {
 	if p.failed != nil {
 		return p.failed
 	}
@@ -337,18 +571,22 @@ func (s *server) endPut(f agent.Frame) *agent.ErrorReply {
 		p.discard(s.root)
 		return &agent.ErrorReply{Code: agent.CodeChecksum, Message: fmt.Sprintf("put %s: content hash %s, client sent %s", p.final, got, end.Hash)}
 	}
-	if err := p.file.Chmod(p.mode); err != nil {
-		p.discard(s.root)
-		return fsError("chmod", p.final, err)
+	if created := (p.mode | 0o600) &^ s.umask; created != p.mode {
+		if err := p.file.chmod(p.mode); err != nil {
+			p.discard(s.root)
+			return fsError("chmod", p.final, err)
+		}
 	}
-	if err := p.file.Close(); err != nil {
-		p.file = nil
-		_ = s.root.Remove(p.tmp)
+	err := p.file.close()
+	p.file = noPutFile
+	if err != nil {
+		p.dir.unlink(p.tmp)
 		return fsError("close", p.final, err)
 	}
-	p.file = nil
-	if err := s.root.Rename(p.tmp, p.final); err != nil {
-		_ = s.root.Remove(p.tmp)
+	// Both names are single components in the same directory: the rename
+	// replaces whatever is at base (a symlink too) and follows nothing.
+	if err := p.dir.rename(p.tmp, p.base); err != nil {
+		p.dir.unlink(p.tmp)
 		return fsError("rename into place", p.final, err)
 	}
 	return nil
@@ -627,10 +865,13 @@ func (s *server) pump(wg *sync.WaitGroup, t agent.FrameType, id uint32, r io.Rea
 
 // shutdown discards unfinished puts and stops running commands.
 func (s *server) shutdown() {
-	for id, p := range s.puts {
-		p.discard(s.root)
-		delete(s.puts, id)
+	for id, job := range s.jobs {
+		close(job.frames) // the put goroutine discards its file
+		delete(s.jobs, id)
 	}
+	s.incomplete = 0
+	defer s.closeDirs()
+	s.putsWG.Wait()
 	s.runsMu.Lock()
 	for _, cancel := range s.runs {
 		cancel()

@@ -661,3 +661,167 @@ func BenchmarkPutSmallFiles(b *testing.B) {
 		}
 	}
 }
+
+// rawAgent runs Serve on pipes the test writes frames to directly.
+func rawAgent(t *testing.T) (root string, w *agent.FrameWriter, replies io.Reader) {
+	t.Helper()
+	root = filepath.Join(t.TempDir(), "src")
+	toAgentR, toAgentW := io.Pipe()
+	toClientR, toClientW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Serve(context.Background(), toAgentR, toClientW, Options{Root: root, Version: "test"})
+		_ = toClientW.CloseWithError(io.EOF)
+		done <- err
+	}()
+	t.Cleanup(func() {
+		_ = toAgentW.Close()
+		go func() { _, _ = io.Copy(io.Discard, toClientR) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("Serve did not end with the stream")
+		}
+	})
+	w = agent.NewFrameWriter(toAgentW)
+	if err := w.WriteFrame(agent.FrameHello, 0, agent.MustJSON(agent.NewHello("raw")), true); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := agent.ReadFrame(toClientR); err != nil || f.Type != agent.FrameHelloReply {
+		t.Fatalf("handshake: %+v %v", f, err)
+	}
+	return root, w, toClientR
+}
+
+// readReplies reads n terminal replies (with a deadline: a deadlock fails
+// the test instead of hanging it) and returns them by request id.
+func readReplies(t *testing.T, r io.Reader, n int) map[uint32]agent.Frame {
+	t.Helper()
+	got := map[uint32]agent.Frame{}
+	done := make(chan error, 1)
+	go func() {
+		for len(got) < n {
+			f, err := agent.ReadFrame(r)
+			if err != nil {
+				done <- err
+				return
+			}
+			got[f.ID] = f
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("only %d of %d replies came: the agent is stuck", len(got), n)
+	}
+	return got
+}
+
+func TestInterleavedPutsMoreThanTheConcurrencyBound(t *testing.T) {
+	root, w, replies := rawAgent(t)
+	const n = 3 * maxConcurrentPuts
+	body := func(i int) []byte { return []byte(fmt.Sprintf("content %d", i)) }
+	// Every PutBegin first, then every PutData, then every PutEnd: no put
+	// is complete until all have begun.
+	for i := 1; i <= n; i++ {
+		_ = w.WriteFrame(agent.FramePutBegin, uint32(i), agent.MustJSON(agent.PutBegin{Path: fmt.Sprintf("d/f%d", i), Mode: 0o644, Size: int64(len(body(i)))}), false)
+	}
+	for i := 1; i <= n; i++ {
+		_ = w.WriteFrame(agent.FramePutData, uint32(i), body(i), false)
+	}
+	for i := 1; i <= n; i++ {
+		_ = w.WriteFrame(agent.FramePutEnd, uint32(i), agent.MustJSON(agent.PutEnd{Hash: agent.HashBytes(body(i))}), false)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for id, f := range readReplies(t, replies, n) {
+		if f.Type != agent.FrameOK {
+			t.Errorf("put %d: %s %s", id, f.Type, f.Payload)
+		}
+	}
+	for i := 1; i <= n; i++ {
+		if b, err := os.ReadFile(filepath.Join(root, "d", fmt.Sprintf("f%d", i))); err != nil || !bytes.Equal(b, body(i)) {
+			t.Errorf("f%d = %q, %v", i, b, err)
+		}
+	}
+}
+
+func TestPutsApplyInOrder(t *testing.T) {
+	root, w, replies := rawAgent(t)
+	put := func(id uint32, path, content string) {
+		_ = w.WriteFrame(agent.FramePutBegin, id, agent.MustJSON(agent.PutBegin{Path: path, Mode: 0o644, Size: int64(len(content))}), false)
+		_ = w.WriteFrame(agent.FramePutData, id, []byte(content), false)
+		_ = w.WriteFrame(agent.FramePutEnd, id, agent.MustJSON(agent.PutEnd{Hash: agent.HashBytes([]byte(content))}), false)
+	}
+	// Many puts to one path: the last one sent is what stays. A delete
+	// after a put removes what the put wrote; a put after a delete stays.
+	for i := 1; i <= 40; i++ {
+		put(uint32(i), "same.txt", strings.Repeat("x", i))
+	}
+	put(41, "gone.txt", "soon deleted")
+	_ = w.WriteFrame(agent.FrameDelete, 42, agent.MustJSON(agent.PathRequest{Path: "gone.txt"}), false)
+	_ = w.WriteFrame(agent.FrameDelete, 43, agent.MustJSON(agent.PathRequest{Path: "back.txt"}), false)
+	put(44, "back.txt", "here")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for id, f := range readReplies(t, replies, 44) {
+		if f.Type != agent.FrameOK {
+			t.Errorf("request %d: %s %s", id, f.Type, f.Payload)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "same.txt")); string(b) != strings.Repeat("x", 40) {
+		t.Errorf("same.txt = %q: an earlier put overtook the last", b)
+	}
+	if _, err := os.Stat(filepath.Join(root, "gone.txt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("gone.txt after put then delete: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "back.txt")); string(b) != "here" {
+		t.Errorf("back.txt = %q", b)
+	}
+	assertNoTempFiles(t, root)
+}
+
+func TestPutIntoDirectoryRemovedDuringTheBurst(t *testing.T) {
+	h := startAgent(t)
+	ctx := context.Background()
+	if err := h.client.PutFile(ctx, "d/x", 0o644, strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	// Another process removes the directory the agent has open.
+	if err := os.RemoveAll(filepath.Join(h.root, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.client.PutFile(ctx, "d/y", 0o644, strings.NewReader("y"), 1); err != nil {
+		t.Fatalf("put after the directory was removed: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(h.root, "d", "y")); err != nil || string(b) != "y" {
+		t.Fatalf("d/y = %q, %v", b, err)
+	}
+}
+
+func TestPutModes(t *testing.T) {
+	h := startAgent(t)
+	ctx := context.Background()
+	for _, mode := range []fs.FileMode{0o644, 0o755, 0o600, 0o444, 0o666, 0o777} {
+		name := fmt.Sprintf("m/%o", mode)
+		if err := h.client.PutFile(ctx, name, mode, strings.NewReader("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(filepath.Join(h.root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != mode {
+			t.Errorf("put with mode %o: file has %o", mode, info.Mode().Perm())
+		}
+	}
+}

@@ -28,7 +28,16 @@ import (
 type ControlRequest struct {
 	Op   string `json:"op"`   // start, stop, restart, status
 	Name string `json:"name"` // program; "" with status means all
+	// WaitPorts, with start or restart, makes the reply wait until the
+	// program accepts TCP connections on one of these loopback ports, at
+	// most WaitTimeoutMs (default DefaultWaitTimeout).
+	WaitPorts     []int `json:"waitPorts,omitempty"`
+	WaitTimeoutMs int64 `json:"waitTimeoutMs,omitempty"`
 }
+
+// DefaultWaitTimeout bounds ControlRequest.WaitPorts' wait when the
+// request names no timeout.
+const DefaultWaitTimeout = 60 * time.Second
 
 // ControlReply is the supervisor's answer.
 type ControlReply struct {
@@ -112,6 +121,13 @@ func (s *Supervisor) Control(ctx context.Context, req ControlRequest) ControlRep
 	case "status":
 	default:
 		err = fmt.Errorf("unknown operation %q; use start, stop, restart or status", req.Op)
+	}
+	if err == nil && (req.Op == "start" || req.Op == "restart") && len(req.WaitPorts) > 0 {
+		timeout := time.Duration(req.WaitTimeoutMs) * time.Millisecond
+		if timeout <= 0 {
+			timeout = DefaultWaitTimeout
+		}
+		err = s.WaitListening(ctx, req.Name, req.WaitPorts, timeout)
 	}
 	var reply ControlReply
 	if err != nil {

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -181,12 +184,82 @@ func (s *Supervisor) Stop(ctx context.Context, name string) error {
 	return err
 }
 
-// Restart stops (if needed) and starts a program.
+// Restart stops (if needed) and starts a program, and returns as soon as
+// the new process has been spawned: unlike Start it does not wait
+// startsecs, because what a push waits for is the app serving again
+// (WaitListening), which tells more and sooner than a fixed wait. A
+// program that could not be spawned at all is an error.
 func (s *Supervisor) Restart(ctx context.Context, name string) error {
 	if err := s.Stop(ctx, name); err != nil {
 		return err
 	}
-	return s.Start(ctx, name)
+	p, err := s.program(name)
+	if err != nil {
+		return err
+	}
+	// The loop has spawned the process (or failed to) when send returns.
+	if err := p.send(ctx, cmdStart); err != nil {
+		return err
+	}
+	if st := p.status(); st.State != Starting && st.State != Running {
+		return fmt.Errorf("%s did not start: %s (%s); see its output in the container log", name, st.State, st.Message)
+	}
+	return nil
+}
+
+// readyPollInterval is how often WaitListening tries the ports.
+const readyPollInterval = 25 * time.Millisecond
+
+// WaitListening waits until a TCP connection to one of ports on the
+// loopback interface is accepted while the program runs: the app is
+// serving again. It fails at once when the program gave up (FATAL) or was
+// stopped, and after timeout with what was tried.
+func (s *Supervisor) WaitListening(ctx context.Context, name string, ports []int, timeout time.Duration) error {
+	p, err := s.program(name)
+	if err != nil {
+		return err
+	}
+	if len(ports) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var dialer net.Dialer
+	for {
+		st := p.status()
+		switch st.State {
+		case Fatal, Stopped, Exited:
+			return fmt.Errorf("%s exited before it accepted connections on port %s: %s (%s); see its output in the container log", name, portList(ports), st.State, st.Message)
+		case Running, Starting:
+			for _, port := range ports {
+				dialCtx, cancelDial := context.WithTimeout(ctx, time.Second)
+				conn, err := dialer.DialContext(dialCtx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+				cancelDial()
+				if err == nil {
+					_ = conn.Close()
+					return nil
+				}
+			}
+		}
+		// Backoff: a retry is coming; keep waiting for it.
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				st = p.status()
+				return fmt.Errorf("%s (%s) did not accept connections on port %s within %s; it is still starting or listens elsewhere: see its output in the container log", name, st.State, portList(ports), timeout)
+			}
+			return ctx.Err()
+		case <-time.After(readyPollInterval):
+		}
+	}
+}
+
+func portList(ports []int) string {
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = strconv.Itoa(p)
+	}
+	return strings.Join(s, " or ")
 }
 
 // Status reports one program, or all of them when name is "".

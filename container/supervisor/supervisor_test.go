@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/odod-dev/odod/internal/lockedbuf"
 	"github.com/odod-dev/odod/internal/proctest"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -302,7 +303,8 @@ killasgroup=true
 	}
 	pid := reply.Status[0].PID
 	reply, err = Ctl(ctx, r.socket, ControlRequest{Op: "restart", Name: "run"})
-	if err != nil || reply.Error != "" || reply.Status[0].State != Running || reply.Status[0].PID == pid {
+	// Restart answers at spawn, before startsecs.
+	if err != nil || reply.Error != "" || reply.Status[0].State != Starting || reply.Status[0].PID == pid {
 		t.Fatalf("ctl restart: %+v, %v", reply, err)
 	}
 	if proctest.Alive(pid) {
@@ -422,5 +424,149 @@ killasgroup=true
 	})
 	if proctest.Alive(first) {
 		t.Fatalf("the crashed program's child %d survived; it would keep the app's port", first)
+	}
+}
+
+// listenHelperEnv makes the test binary a small server for the readiness
+// tests: it waits the given delay, listens on the port, and serves until
+// killed.
+const listenHelperEnv = "SUPERVISOR_TEST_LISTEN"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(listenHelperEnv); spec != "" {
+		port, delay, _ := strings.Cut(spec, ",")
+		d, _ := time.ParseDuration(delay)
+		time.Sleep(d)
+		l, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "listen helper:", err)
+			os.Exit(1)
+		}
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				os.Exit(1)
+			}
+			_ = conn.Close()
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestRestartReturnsWhenSpawnedNotAfterStartsecs(t *testing.T) {
+	r := startSupervisor(t, `[program:app]
+command=sleep 60
+startsecs=5
+autostart=false
+`)
+	ctx := context.Background()
+	start := time.Now()
+	reply := r.sup.Control(ctx, ControlRequest{Op: "restart", Name: "app"})
+	took := time.Since(start)
+	if reply.Error != "" {
+		t.Fatalf("restart: %s", reply.Error)
+	}
+	if took > 2*time.Second {
+		t.Errorf("restart took %s: it waited for startsecs (5s) instead of returning at spawn", took)
+	}
+	if len(reply.Status) != 1 || reply.Status[0].State != Starting || reply.Status[0].PID == 0 {
+		t.Fatalf("status after restart = %+v, want STARTING with a pid", reply.Status)
+	}
+	if !proctest.Alive(reply.Status[0].PID) {
+		t.Errorf("pid %d reported but not running", reply.Status[0].PID)
+	}
+	// A second restart replaces the process, again without the wait.
+	first := reply.Status[0].PID
+	start = time.Now()
+	reply = r.sup.Control(ctx, ControlRequest{Op: "restart", Name: "app"})
+	if reply.Error != "" || reply.Status[0].PID == first || reply.Status[0].PID == 0 {
+		t.Fatalf("second restart: %+v", reply)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("second restart took %s", took)
+	}
+	// Start keeps supervisord's meaning: RUNNING after startsecs.
+	if err := r.sup.Stop(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRestartReportsSpawnFailure(t *testing.T) {
+	r := startSupervisor(t, `[program:app]
+command=/nonexistent/odod-test-program
+startretries=0
+autostart=false
+`)
+	reply := r.sup.Control(context.Background(), ControlRequest{Op: "restart", Name: "app"})
+	if reply.Error == "" || !strings.Contains(reply.Error, "did not start") {
+		t.Fatalf("restart of a program that cannot be spawned: %+v", reply)
+	}
+}
+
+func TestRestartWaitsUntilTheAppAcceptsConnections(t *testing.T) {
+	port := freeTCPPort(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startSupervisor(t, fmt.Sprintf(`[program:app]
+command=%s
+environment=%s="%d,400ms"
+startsecs=10
+autostart=false
+`, self, listenHelperEnv, port))
+	start := time.Now()
+	reply := r.sup.Control(context.Background(), ControlRequest{Op: "restart", Name: "app", WaitPorts: []int{port}, WaitTimeoutMs: 20000})
+	took := time.Since(start)
+	if reply.Error != "" {
+		t.Fatalf("restart with wait: %s (output %q)", reply.Error, r.out.String())
+	}
+	if took < 400*time.Millisecond {
+		t.Errorf("restart returned after %s, before the app listened (400ms)", took)
+	}
+	if took > 5*time.Second {
+		t.Errorf("restart returned after %s: not when the app listened", took)
+	}
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if err != nil {
+		t.Fatalf("the app does not accept connections after the restart returned: %v", err)
+	}
+	_ = conn.Close()
+}
+
+func TestWaitListeningFailsClearly(t *testing.T) {
+	port := freeTCPPort(t)
+	r := startSupervisor(t, `[program:crash]
+command=sh -c "exit 3"
+startsecs=0.1
+startretries=0
+autostart=false
+[program:silent]
+command=sleep 60
+startsecs=0
+autostart=false
+`)
+	ctx := context.Background()
+	reply := r.sup.Control(ctx, ControlRequest{Op: "restart", Name: "crash", WaitPorts: []int{port}, WaitTimeoutMs: 20000})
+	if !strings.Contains(reply.Error, "exited before it accepted connections on port "+strconv.Itoa(port)) {
+		t.Errorf("a crashing app: error %q", reply.Error)
+	}
+	start := time.Now()
+	reply = r.sup.Control(ctx, ControlRequest{Op: "restart", Name: "silent", WaitPorts: []int{port}, WaitTimeoutMs: 300})
+	if !strings.Contains(reply.Error, "did not accept connections on port "+strconv.Itoa(port)+" within 300ms") {
+		t.Errorf("an app that never listens: error %q", reply.Error)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the 300ms wait took %s", took)
 	}
 }

@@ -1,8 +1,14 @@
-// Command pushbench measures odod's push on the local cluster: the first
-// push of testdata/nodejs-app, the latency of a one-file push (request to
-// confirmed) and its transfer alone, the bytes sent for it, beside
-// `tar c FILE | kubectl exec -i POD -- tar x -C /tmp/src` on the same pod
-// in the same run. It needs the local cluster (make cluster-up).
+// Command pushbench measures odod's inner loop on the local cluster (odod
+// issue 9): in one component's pod, with workspaces of testdata/nodejs-app
+// plus 0, 5,000 and 20,000 small source files, the time from a one-file
+// edit to the app serving the new answer, through the engine `odod push`
+// uses, beside odo v1's way on the same pod in the same run
+// (`tar c FILE | kubectl exec -i POD -- tar x -C /tmp/src`, then
+// `kubectl exec POD -- /opt/odo/bin/assemble-and-restart`); and the bulk
+// transfer of the whole tree into an empty /tmp/src beside
+// `tar c . | kubectl exec -i POD -- tar x`. It needs the local cluster
+// (make cluster-up) and reaches the app at its pod IP (the cluster's node
+// is this machine).
 package main
 
 import (
@@ -10,10 +16,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,11 +64,31 @@ func (c countingCluster) Exec(ctx context.Context, pod, container string, argv [
 	return c.Client.Exec(ctx, pod, container, argv, stdin, stdout, stderr)
 }
 
+type options struct {
+	kubeconfig string
+	rounds     int
+	sizes      []int
+	bulkRounds int
+	initImage  string
+}
+
 func main() {
-	kubeconfig := flag.String("kubeconfig", defaultKubeconfig(), "kubeconfig of the local cluster")
-	rounds := flag.Int("rounds", 10, "one-file pushes to time")
+	var o options
+	flag.StringVar(&o.kubeconfig, "kubeconfig", defaultKubeconfig(), "kubeconfig of the local cluster")
+	flag.IntVar(&o.rounds, "rounds", 20, "one-file edits to time per workspace size and way")
+	sizes := flag.String("sizes", "0,5000,20000", "extra source files in the workspace, comma-separated, ascending")
+	flag.IntVar(&o.bulkRounds, "bulk-rounds", 3, "bulk transfers of the largest tree to time per way")
+	flag.StringVar(&o.initImage, "init-image", initimage.DefaultRef(), "the init image (push yours with odod init-image push)")
 	flag.Parse()
-	if err := run(*kubeconfig, *rounds); err != nil {
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 || len(o.sizes) > 0 && n < o.sizes[len(o.sizes)-1] {
+			fmt.Fprintln(os.Stderr, "pushbench: -sizes must be ascending non-negative numbers")
+			os.Exit(2)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "pushbench:", err)
 		os.Exit(1)
 	}
@@ -71,11 +101,66 @@ func defaultKubeconfig() string {
 	return filepath.Join("hack", ".state", "kubeconfig")
 }
 
-func run(kubeconfig string, rounds int) error {
+// phases records when a push entered its upload and build phases.
+type phases struct {
+	mu            sync.Mutex
+	upload, build time.Time
+}
+
+func (p *phases) hook(pp protocol.PushProgressParams) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	switch pp.Phase {
+	case protocol.PhaseUpload:
+		if p.upload.IsZero() {
+			p.upload = now
+		}
+	case protocol.PhaseBuild:
+		if p.build.IsZero() {
+			p.build = now
+		}
+	}
+}
+
+func (p *phases) reset() {
+	p.mu.Lock()
+	p.upload, p.build = time.Time{}, time.Time{}
+	p.mu.Unlock()
+}
+
+func (p *phases) buildStart() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.build
+}
+
+func (p *phases) transfer() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.build.Sub(p.upload)
+}
+
+type bench struct {
+	o          options
+	ctx        context.Context
+	ws         string
+	ns, pod    string
+	container  string
+	appURL     string
+	idx        *indexer.Workspace
+	comp       *component.Component
+	phases     *phases
+	kubectlEnv []string
+	// Of the engine's edits: Push alone, and its transfer phase.
+	pushTimes, transfers, builds []time.Duration
+}
+
+func run(o options) error {
 	ctx := context.Background()
-	restCfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	restCfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
 	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w (run make cluster-up)", kubeconfig, err)
+		return fmt.Errorf("kubeconfig %s: %w (run make cluster-up)", o.kubeconfig, err)
 	}
 	kube := kubernetes.NewForConfigOrDie(restCfg)
 	ns, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "odod-bench-"}}, metav1.CreateOptions{})
@@ -108,7 +193,7 @@ func run(kubeconfig string, rounds int) error {
 		return err
 	}
 
-	cl, err := cluster.Connect(ctx, cluster.Options{Kubeconfig: kubeconfig, Namespace: ns.Name})
+	cl, err := cluster.Connect(ctx, cluster.Options{Kubeconfig: o.kubeconfig, Namespace: ns.Name})
 	if err != nil {
 		return err
 	}
@@ -119,24 +204,13 @@ func run(kubeconfig string, rounds int) error {
 		return err
 	}
 	defer idx.Close()
-	var uploadStart, buildStart time.Time
+	ph := &phases{}
 	comp := component.New(component.Options{
 		Index:     idx,
 		Connect:   func(context.Context, string) (component.Cluster, error) { return counting, nil },
-		InitImage: initimage.DefaultRef(),
+		InitImage: o.initImage,
 		Version:   "bench",
-		Hooks: component.Hooks{Progress: func(p protocol.PushProgressParams) {
-			switch p.Phase {
-			case protocol.PhaseUpload:
-				if uploadStart.IsZero() {
-					uploadStart = time.Now()
-				}
-			case protocol.PhaseBuild:
-				if buildStart.IsZero() {
-					buildStart = time.Now()
-				}
-			}
-		}},
+		Hooks:     component.Hooks{Progress: ph.hook},
 	})
 	defer comp.Close()
 
@@ -145,66 +219,251 @@ func run(kubeconfig string, rounds int) error {
 	if err != nil {
 		return fmt.Errorf("first push: %w", err)
 	}
-	firstDur := time.Since(start)
-	fmt.Printf("first push: %s (%d files, %d bytes, pod %s, transport %s)\n", firstDur.Round(time.Millisecond), first.FilesCopied, first.Bytes, first.Pod, first.Transport)
+	fmt.Printf("first push of the app: %s (%d files, %d bytes, pod %s, transport %s, init image %s)\n",
+		time.Since(start).Round(time.Millisecond), first.FilesCopied, first.Bytes, first.Pod, first.Transport, o.initImage)
+	pod, err := kube.CoreV1().Pods(ns.Name).Get(ctx, first.Pod, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	b := &bench{
+		o: o, ctx: ctx, ws: ws, ns: ns.Name, pod: first.Pod, container: pod.Spec.Containers[0].Name,
+		appURL: "http://" + pod.Status.PodIP + ":8080/", idx: idx, comp: comp, phases: ph,
+		kubectlEnv: append(os.Environ(), "KUBECONFIG="+o.kubeconfig),
+	}
+	if err := b.waitAnswer("Hello from odod v1", 2*time.Minute); err != nil {
+		return fmt.Errorf("the app at %s after the first push: %w", b.appURL, err)
+	}
 
-	target := filepath.Join(ws, "lib", "greeting.js")
-	var totals, transfers []time.Duration
-	var bytesSent []int64
-	for i := 0; i < rounds; i++ {
-		content := fmt.Sprintf("exports.greeting = () => 'Hello from odod round %d';\n", i)
-		if err := os.WriteFile(target, []byte(content), 0o644); err != nil {
+	type row struct {
+		extra                 int
+		odod, odo             []time.Duration
+		push, transfer, build []time.Duration
+		setup                 time.Duration
+		setupN                int
+	}
+	var rows []row
+	have := 0
+	for _, size := range o.sizes {
+		r := row{extra: size}
+		if size > have {
+			if err := generate(ws, have, size); err != nil {
+				return err
+			}
+			b.waitPending(size - have)
+			t0 := time.Now()
+			res, err := comp.Push(ctx, component.PushOptions{})
+			if err != nil {
+				return fmt.Errorf("push of %d more files: %w", size-have, err)
+			}
+			r.setup, r.setupN = time.Since(t0), res.FilesCopied
+			have = size
+		}
+		tag := fmt.Sprintf("w%d", size)
+		b.pushTimes, b.transfers, b.builds = nil, nil, nil
+		if r.odod, err = b.edits(tag+"-odod", b.editThroughEngine); err != nil {
 			return err
 		}
-		// Wait for the watcher, as an editor's push would follow its event.
-		for deadline := time.Now().Add(5 * time.Second); idx.Pending().Empty() && time.Now().Before(deadline); {
-			time.Sleep(2 * time.Millisecond)
+		r.push, r.transfer, r.build = b.pushTimes, b.transfers, b.builds
+		if r.odo, err = b.edits(tag+"-odo", b.editOdoWay); err != nil {
+			return err
 		}
-		uploadStart, buildStart = time.Time{}, time.Time{}
-		before := sent.Load()
+		// Settle the index with the engine (odo's way bypassed it).
+		if _, err := comp.Push(ctx, component.PushOptions{}); err != nil {
+			return err
+		}
+		fmt.Printf("workspace +%d files: odod p50 %s p90 %s | odo v1 way p50 %s p90 %s | odo/odod p50 %.1fx p90 %.1fx\n",
+			size, pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
+			ratio(pct(r.odo, 50), pct(r.odod, 50)), ratio(pct(r.odo, 90), pct(r.odod, 90)))
+		rows = append(rows, r)
+	}
+
+	// Bulk: the whole tree into an empty directory, both ways, alternately.
+	var ododBulk, ododBulkTotal, tarBulk []time.Duration
+	var files int
+	for i := 0; i < o.bulkRounds; i++ {
+		if err := b.kubectl(nil, "exec", b.pod, "-c", b.container, "--", "sh", "-c", "find /tmp/src -mindepth 1 -delete"); err != nil {
+			return err
+		}
+		ph.reset()
 		t0 := time.Now()
-		res, err := comp.Push(ctx, component.PushOptions{})
+		res, err := comp.Push(ctx, component.PushOptions{Force: true})
 		if err != nil {
-			return fmt.Errorf("one-file push %d: %w", i, err)
+			return fmt.Errorf("forced full push: %w", err)
 		}
-		totals = append(totals, time.Since(t0))
-		transfers = append(transfers, buildStart.Sub(uploadStart))
-		bytesSent = append(bytesSent, sent.Load()-before)
-		if res.FilesCopied != 1 {
-			return fmt.Errorf("one-file push %d copied %d files", i, res.FilesCopied)
+		ododBulkTotal = append(ododBulkTotal, time.Since(t0))
+		ododBulk = append(ododBulk, ph.transfer())
+		files = res.FilesCopied
+		if err := b.kubectl(nil, "exec", b.pod, "-c", b.container, "--", "sh", "-c", "rm -rf /tmp/tarcopy && mkdir /tmp/tarcopy"); err != nil {
+			return err
+		}
+		t0 = time.Now()
+		if err := b.shell(fmt.Sprintf("tar c -C %s --exclude=./.odo . | kubectl -n %s exec -i %s -c %s -- tar x -C /tmp/tarcopy", ws, b.ns, b.pod, b.container)); err != nil {
+			return err
+		}
+		tarBulk = append(tarBulk, time.Since(t0))
+	}
+	_ = b.kubectl(nil, "exec", b.pod, "-c", b.container, "--", "rm", "-rf", "/tmp/tarcopy")
+
+	fmt.Println()
+	fmt.Printf("## One-file edit → new answer served (%d edits per cell; pod %s)\n\n", o.rounds, b.pod)
+	fmt.Println("| Workspace | odod push p50 | p90 | odo v1 way p50 | p90 | odo v1 / odod (p50, p90) |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	for _, r := range rows {
+		fmt.Printf("| app + %d files | %s | %s | %s | %s | %.1f×, %.1f× |\n", r.extra,
+			pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
+			ratio(pct(r.odo, 50), pct(r.odod, 50)), ratio(pct(r.odo, 90), pct(r.odod, 90)))
+	}
+	fmt.Println()
+	fmt.Println("| Workspace | odod: Push returned (p50, p90) | of which transfer (p50) | of which assemble-and-restart (p50) |")
+	fmt.Println("|---|---:|---:|---:|")
+	for _, r := range rows {
+		fmt.Printf("| app + %d files | %s, %s | %s | %s |\n", r.extra, pct(r.push, 50), pct(r.push, 90), pct(r.transfer, 50), pct(r.build, 50))
+	}
+	fmt.Println()
+	for _, r := range rows {
+		if r.setupN > 0 {
+			fmt.Printf("adding %d files with one push (transfer + full build): %s\n", r.setupN, r.setup.Round(time.Millisecond))
 		}
 	}
-
-	// The baseline: tar of the same file into the same pod with kubectl.
-	var tars []time.Duration
-	for i := 0; i < rounds; i++ {
-		t0 := time.Now()
-		cmd := exec.Command("sh", "-c", fmt.Sprintf("tar c -C %s lib/greeting.js | kubectl --kubeconfig %s -n %s exec -i %s -c %s -- tar x -C /tmp/src",
-			ws, kubeconfig, ns.Name, first.Pod, cluster.ComponentRef{Name: "bench", App: "app"}.ObjectName()))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("tar | kubectl exec: %v: %s", err, out)
-		}
-		tars = append(tars, time.Since(t0))
-	}
-
-	fmt.Printf("one-file push, request to confirmed (sync + assemble-and-restart): p50 %s, min %s over %d rounds\n", p50(totals), minOf(totals), rounds)
-	fmt.Printf("one-file push, transfer only (agent stream kept open): p50 %s, min %s\n", p50(transfers), minOf(transfers))
-	fmt.Printf("tar c FILE | kubectl exec -i POD -- tar x -C /tmp/src: p50 %s, min %s\n", p50(tars), minOf(tars))
-	sort.Slice(bytesSent, func(i, j int) bool { return bytesSent[i] < bytesSent[j] })
-	fmt.Printf("bytes odod sent into the pod for a one-file push (incl. the build command): median %d\n", bytesSent[len(bytesSent)/2])
+	fmt.Printf("\n## Bulk: %d files into an empty /tmp/src (medians of %d)\n\n", files, o.bulkRounds)
+	fmt.Printf("| Way | Time |\n|---|---:|\n")
+	fmt.Printf("| odod agent transfer (list, plan, puts; stream already open) | %s |\n", pct(ododBulk, 50))
+	fmt.Printf("| `tar c . \\| kubectl exec -i POD -- tar x` | %s |\n", pct(tarBulk, 50))
+	fmt.Printf("| odod forced full push, request to confirmed (transfer + full build + restart) | %s |\n", pct(ododBulkTotal, 50))
+	fmt.Printf("\ntar / odod transfer: %.2f×\n", ratio(pct(tarBulk, 50), pct(ododBulk, 50)))
 	return nil
 }
 
-func p50(d []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2].Round(100 * time.Microsecond)
+// edits times o.rounds one-file edits made one way.
+func (b *bench) edits(tag string, way func(content string) error) ([]time.Duration, error) {
+	var out []time.Duration
+	for i := 0; i < b.o.rounds; i++ {
+		answer := fmt.Sprintf("Hello from %s round %d", tag, i)
+		content := fmt.Sprintf("exports.greeting = () => '%s';\n", answer)
+		t0 := time.Now()
+		if err := way(content); err != nil {
+			return nil, fmt.Errorf("%s edit %d: %w", tag, i, err)
+		}
+		if err := b.waitAnswer(answer, 3*time.Minute); err != nil {
+			return nil, fmt.Errorf("%s edit %d: %w", tag, i, err)
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out, nil
 }
 
-func minOf(d []time.Duration) time.Duration {
-	m := d[0]
-	for _, x := range d {
-		m = min(m, x)
+// editThroughEngine saves the file and pushes as an editor's save does:
+// once the watcher has seen it.
+func (b *bench) editThroughEngine(content string) error {
+	if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
+		return err
 	}
-	return m.Round(100 * time.Microsecond)
+	b.waitPending(1)
+	b.phases.reset()
+	t0 := time.Now()
+	res, err := b.comp.Push(b.ctx, component.PushOptions{})
+	if err != nil {
+		return err
+	}
+	b.pushTimes = append(b.pushTimes, time.Since(t0))
+	b.transfers = append(b.transfers, b.phases.transfer())
+	b.builds = append(b.builds, time.Since(b.phases.buildStart()))
+	if res.FilesCopied != 1 {
+		return fmt.Errorf("the push copied %d files, want 1", res.FilesCopied)
+	}
+	return nil
+}
+
+// editOdoWay saves the file and does what odo v1's push did.
+func (b *bench) editOdoWay(content string) error {
+	if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
+		return err
+	}
+	if err := b.shell(fmt.Sprintf("tar c -C %s lib/greeting.js | kubectl -n %s exec -i %s -c %s -- tar x -C /tmp/src", b.ws, b.ns, b.pod, b.container)); err != nil {
+		return err
+	}
+	return b.kubectl(nil, "exec", b.pod, "-c", b.container, "--", initimage.AssembleAndRestartCommand()[0])
+}
+
+func (b *bench) waitPending(n int) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if b.idx.Pending().Len() >= n {
+			return
+		}
+	}
+}
+
+// waitAnswer polls the app until it answers with want.
+func (b *bench) waitAnswer(want string, limit time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	var last string
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		resp, err := client.Get(b.appURL)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if strings.Contains(string(body), want) {
+			return nil
+		}
+		last = fmt.Sprintf("%s %q (read: %v)", resp.Status, strings.TrimSpace(string(body)), err)
+	}
+	logs, _ := exec.Command("kubectl", "-n", b.ns, "logs", "--tail", "40", b.pod, "-c", b.container).CombinedOutput()
+	return fmt.Errorf("no answer %q within %s (last: %s); the container log ends:\n%s", want, limit, last, logs)
+}
+
+func (b *bench) kubectl(stdin io.Reader, args ...string) error {
+	cmd := exec.Command("kubectl", append([]string{"-n", b.ns}, args...)...)
+	cmd.Env, cmd.Stdin = b.kubectlEnv, stdin
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func (b *bench) shell(script string) error {
+	cmd := exec.Command("bash", "-o", "pipefail", "-c", script)
+	cmd.Env = b.kubectlEnv
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w: %s", script, err, out)
+	}
+	return nil
+}
+
+// generate writes the small source files [from, to) under src/gen, 100 to
+// a directory.
+func generate(ws string, from, to int) error {
+	for i := from; i < to; i++ {
+		dir := filepath.Join(ws, "src", "gen", fmt.Sprintf("d%03d", i/100))
+		if i%100 == 0 || i == from {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+		}
+		body := fmt.Sprintf("// generated module %d\nexports.value%d = () => %d;\nexports.name = 'gen-%d';\n", i, i, i*7, i)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("m%05d.js", i)), []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	i = min(max(i-1, 0), len(s)-1)
+	return s[i].Round(time.Millisecond)
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }

@@ -18,3 +18,59 @@ IMAGE_LANG=$("$ODO_DIR/bin/getlanguage")
 
 # odod_cp copies like `cp -r` without depending on the image's tools.
 odod_cp() { "$ODO_DIR/bin/odod-init" cp "$@"; }
+
+# What this push changed. odod's engine passes its sync plan in the exec's
+# environment: ODOD_PUSH_INCREMENTAL=true when the lists below are every
+# change since the last successful build in this container, and
+# ODOD_PUSH_CHANGED / ODOD_PUSH_DELETED, paths relative to $SRC, one per
+# line. Without them (the first push, a resync after a new pod or
+# container, odo's own `kubectl exec assemble-and-restart`) everything
+# counts as changed.
+INCREMENTAL=false
+if [ "${ODOD_PUSH_INCREMENTAL:-}" = true ]; then
+	INCREMENTAL=true
+fi
+ODOD_NL='
+'
+# odod_check_listed fails on a listed path that is absolute or climbs out
+# with "..": the lists come over the wire, the paths end up in rm -rf.
+odod_check_listed() {
+	(
+		set -f
+		IFS=$ODOD_NL
+		for p in ${ODOD_PUSH_CHANGED:-} ${ODOD_PUSH_DELETED:-}; do
+			case "/$p/" in
+			//* | */../* | */./*)
+				echo "odod: refusing the listed path '$p': not a clean relative path" >&2
+				exit 2
+				;;
+			esac
+		done
+	)
+}
+# odod_copy_changed copies the listed changed paths from $SRC to the same
+# places under DEST (new directories are made, not filled).
+odod_copy_changed() {
+	(
+		dest=$1
+		cd "$SRC"
+		set -f
+		IFS=$ODOD_NL
+		# shellcheck disable=SC2086 # split on newlines only
+		set -- ${ODOD_PUSH_CHANGED:-}
+		if [ $# -gt 0 ]; then
+			odod_cp --parents -- "$@" "$dest"
+		fi
+	)
+}
+# odod_remove_deleted removes the listed deleted paths under DEST.
+odod_remove_deleted() {
+	(
+		dest=$1
+		set -f
+		IFS=$ODOD_NL
+		for p in ${ODOD_PUSH_DELETED:-}; do
+			rm -rf "${dest:?}/$p"
+		done
+	)
+}
