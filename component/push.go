@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -40,22 +41,28 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	run := pushRun{c: c, id: pushID, progress: opts.Progress}
 
 	run.report(protocol.PhaseApply, odsync.Progress{})
+	timings := &protocol.PushTimings{}
+	res.Timings = timings
+	lap := stopwatch()
 	cl, err := c.connect(ctx, cfg.ComponentSettings.Project)
 	if err != nil {
 		return res, err
 	}
 	objs, err := c.applyObjects(ctx, cl, cfg, opts.Force)
+	timings.ObjectsMs = lap()
 	if err != nil {
 		return res, err
 	}
 
 	pod, err := c.awaitPod(ctx, cl, cfg, objs.changed, run)
+	timings.PodMs = lap()
 	if err != nil {
 		return res, err
 	}
 	res.Pod = pod.Name
 
 	synced, err := c.syncFiles(ctx, cl, pod, objs.paths, opts.Force, run)
+	timings.SyncMs = lap()
 	synced.addTo(&res)
 	if err != nil {
 		return res, err
@@ -63,13 +70,30 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 
 	if synced.plan.Empty() && !synced.full && !opts.Force && !objs.changed {
 		// odo: "No file changes detected, skipping build".
-		return res, c.confirm(synced, "no file changes: build skipped", run)
+		err := c.confirm(synced, "no file changes: build skipped", run)
+		timings.ConfirmMs = lap()
+		return res, err
 	}
 	res.BuildExitCode, err = c.build(ctx, synced, objs.ports, pod.Name, run)
+	timings.BuildMs = lap()
 	if err != nil {
 		return res, err
 	}
-	return res, c.confirm(synced, "", run)
+	err = c.confirm(synced, "", run)
+	timings.ConfirmMs = lap()
+	return res, err
+}
+
+// stopwatch returns a function that gives the milliseconds since it was
+// last called (or made).
+func stopwatch() func() int64 {
+	last := time.Now()
+	return func() int64 {
+		now := time.Now()
+		d := now.Sub(last)
+		last = now
+		return d.Milliseconds()
+	}
 }
 
 // pushRun reports one push's progress: to the Progress hook and to the

@@ -149,6 +149,19 @@ type PushResult struct {
 	Operations []Operation `json:"operations,omitempty"`
 	// Skipped lists symlinks pointing outside the workspace (never pushed).
 	Skipped []string `json:"skipped,omitempty"`
+	// Timings says where the push's time went, phase by phase.
+	Timings *PushTimings `json:"timings,omitempty"`
+}
+
+// PushTimings are a push's phases in milliseconds: objects applied, pod
+// awaited, files synced, build (assemble-and-restart, until the app serves
+// again), index confirmed. A phase that did not run is 0.
+type PushTimings struct {
+	ObjectsMs int64 `json:"objectsMs"`
+	PodMs     int64 `json:"podMs"`
+	SyncMs    int64 `json:"syncMs"`
+	BuildMs   int64 `json:"buildMs"`
+	ConfirmMs int64 `json:"confirmMs"`
 }
 
 // PushPhase is where a push is.
