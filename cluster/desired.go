@@ -498,7 +498,7 @@ func podSpec(spec ComponentSpec, ref ComponentRef, paths S2IPaths, ports []corev
 			{
 				Name:            InitCopyFilesToVolumeName,
 				Image:           spec.Builder.Image,
-				ImagePullPolicy: corev1.PullIfNotPresent,
+				ImagePullPolicy: pullPolicy(spec.Builder.Image),
 				Command:         []string{"sh", "-c"},
 				Args:            []string{copyFilesToVolumeScript},
 				VolumeMounts:    []corev1.VolumeMount{{Name: appRoot, MountPath: "/mnt"}},
@@ -506,7 +506,7 @@ func podSpec(spec ComponentSpec, ref ComponentRef, paths S2IPaths, ports []corev
 			{
 				Name:            InitCopySupervisordName,
 				Image:           spec.InitImage,
-				ImagePullPolicy: corev1.PullIfNotPresent,
+				ImagePullPolicy: pullPolicy(spec.InitImage),
 				Command:         initCmd[:1],
 				Args:            initCmd[1:],
 				VolumeMounts:    []corev1.VolumeMount{{Name: SupervisordVolumeName, MountPath: initimage.MountPath + "/"}},
@@ -515,7 +515,7 @@ func podSpec(spec ComponentSpec, ref ComponentRef, paths S2IPaths, ports []corev
 		Containers: []corev1.Container{{
 			Name:            name,
 			Image:           spec.Builder.Image,
-			ImagePullPolicy: corev1.PullIfNotPresent,
+			ImagePullPolicy: pullPolicy(spec.Builder.Image),
 			Command:         appCmd,
 			Args:            appArgs,
 			Ports:           ports,
@@ -613,4 +613,23 @@ func addURL(objs *Objects, spec ComponentSpec, ref ComponentRef, u config.Config
 	}
 	objs.Ingresses = append(objs.Ingresses, ing)
 	return nil
+}
+
+// pullPolicy is Kubernetes's own default for an image reference: a
+// ":latest" or untagged image is pulled every time the pod starts (a new
+// init image pushed under the same tag reaches the next pod), any other
+// tag or a digest only when missing.
+func pullPolicy(ref string) corev1.PullPolicy {
+	if strings.Contains(ref, "@") {
+		return corev1.PullIfNotPresent
+	}
+	name := ref[strings.LastIndex(ref, "/")+1:]
+	tag := ""
+	if i := strings.LastIndex(name, ":"); i >= 0 {
+		tag = name[i+1:]
+	}
+	if tag == "" || tag == "latest" {
+		return corev1.PullAlways
+	}
+	return corev1.PullIfNotPresent
 }

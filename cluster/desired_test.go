@@ -325,3 +325,17 @@ func TestS2IPathsFromImage(t *testing.T) {
 		}
 	}
 }
+
+func TestPullPolicyFollowsKubernetesDefault(t *testing.T) {
+	for ref, want := range map[string]corev1.PullPolicy{
+		"127.0.0.1:5000/odod/odod-init:latest": corev1.PullAlways,
+		"127.0.0.1:5000/odod/odod-init":        corev1.PullAlways,
+		"quay.io/odod/odod-init:v1.2.3":        corev1.PullIfNotPresent,
+		"registry:5000/img@sha256:0123":        corev1.PullIfNotPresent,
+		"localhost:5000/img":                   corev1.PullAlways,
+	} {
+		if got := pullPolicy(ref); got != want {
+			t.Errorf("pullPolicy(%q) = %s, want %s", ref, got, want)
+		}
+	}
+}
