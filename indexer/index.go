@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"github.com/odod-dev/odod/indexer/relpath"
+	"io/fs"
 )
 
 // dirtyCap bounds the set of pending paths the index tracks one by one.
@@ -362,6 +363,7 @@ func (x *index) pending() ChangeSet {
 		}
 	}
 	sortStrings(cs.Added, cs.Modified, cs.Deleted, cs.KindChanged)
+	markEscapingLinks(cs.taken, x.current)
 	return cs
 }
 
@@ -401,7 +403,7 @@ func (x *index) entries() []Entry {
 	x.recs.each(nil, func(d *dirNode, i int) {
 		if r := d.recs[i]; r.exists() {
 			p := d.pathOf(i)
-			out = append(out, x.recs.stateOf(p, r).entry(p))
+			out = append(out, withChainChecked(p, x.recs.stateOf(p, r), x.current).entry(p))
 		}
 	})
 	return out
