@@ -2,7 +2,6 @@ package indexer
 
 import (
 	"github.com/odod-dev/odod/indexer/relpath"
-	"io/fs"
 )
 
 // dirtyCap bounds the set of pending paths the index tracks one by one.
