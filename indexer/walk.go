@@ -199,7 +199,7 @@ func (w *walker) readDir(task dirTask, res *walkResult, buf []byte, report func(
 		w.beforeRead(task.rel)
 	}
 	absDir := w.abs(task.rel)
-	f, err := os.Open(absDir)
+	f, err := openDirInRoot(w.root, task.rel)
 	if err != nil {
 		w.logSkip("cannot open directory; its content is not indexed", task.rel, err)
 		return nil

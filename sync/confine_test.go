@@ -39,3 +39,43 @@ func TestTransportsNeverWriteThroughAContainerLink(t *testing.T) {
 		})
 	}
 }
+
+// A path swapped for a symlink after it was indexed must not be read: the
+// push would upload whatever the link points at (a private key).
+func TestDirSourceNeverFollowsASwappedLink(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "id_rsa")
+	if err := os.WriteFile(secret, []byte("PRIVATE KEY"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := workspace(t, map[string]string{"a.txt": "a", "inner.txt": "i", "lib/b.txt": "b"})
+	// a.txt becomes a link out, lib a link to a directory outside, and
+	// inner.txt a link inside (still not the regular file indexed).
+	for _, swap := range []struct{ path, target string }{
+		{"a.txt", secret}, {"lib", filepath.Dir(secret)}, {"inner.txt", "a.txt"},
+	} {
+		p := filepath.Join(root, swap.path)
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(swap.target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(secret, filepath.Join(root, "lib2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"a.txt", "lib/id_rsa", "inner.txt", "lib2"} {
+		if f, err := DirSource(root).Open(rel); err == nil {
+			_ = f.Close()
+			t.Errorf("Open(%q) followed a symlink", rel)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "ok.txt"), []byte("ok"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := DirSource(root).Open("ok.txt")
+	if err != nil {
+		t.Fatalf("a regular file: %v", err)
+	}
+	_ = f.Close()
+}

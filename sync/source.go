@@ -1,0 +1,40 @@
+package sync
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// openRegularInRoot opens the regular file at rel inside dir without
+// following a symlink out of it: os.Root refuses a path that escapes, and
+// the lstat/fstat comparison refuses a file swapped for a link (or for
+// anything else) after it was indexed, so a push never uploads a file the
+// index did not see, such as a link to ~/.ssh/id_rsa.
+func openRegularInRoot(dir, rel string) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	name := filepath.FromSlash(rel)
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	linfo, err := root.Lstat(name)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if !linfo.Mode().IsRegular() || !os.SameFile(linfo, opened) {
+		_ = f.Close()
+		return nil, fmt.Errorf("%s is no longer the regular file that was indexed (now %s); not sending it", rel, linfo.Mode().Type())
+	}
+	return f, nil
+}
