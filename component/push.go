@@ -34,6 +34,11 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	if err != nil {
 		return res, err
 	}
+	// Before connecting: a bad name or port must be reported as itself,
+	// not as whatever reaching the cluster fails with first.
+	if err := cfg.Validate(); err != nil {
+		return res, err
+	}
 	if opts.DryRun {
 		return c.dryRun(ctx, opts), nil
 	}
