@@ -48,6 +48,9 @@ func Create(ctx context.Context, dir string, req CreateRequest, connect Connecto
 	if strings.TrimSpace(req.Type) == "" {
 		return CreateResult{}, invalid("type", errors.New("is required: name a type from the catalog (odod catalog) or an image"))
 	}
+	if err := checkWorkspaceDir(dir); err != nil {
+		return CreateResult{}, err
+	}
 	if _, err := config.Load(dir); err == nil && !req.Force {
 		return CreateResult{}, &Error{Code: protocol.CodeInvalidParams, Reason: "Exists",
 			Message:    config.Path(dir) + " already holds a component",
