@@ -62,10 +62,10 @@ type Server struct {
 	mu          sync.Mutex
 	state       state
 	clientInfo  *protocol.ClientInfo
-	clientProgr bool // client supports window/workDoneProgress/create
-	debug       bool // odod/debug/* methods enabled
-	inflight    map[string]context.CancelFunc
-	progress    map[string]context.CancelFunc
+	clientProgr bool       // client supports window/workDoneProgress/create
+	debug       bool       // odod/debug/* methods enabled
+	inflight    *cancelSet // by request id
+	progress    *cancelSet // by progress token
 	progressSeq int
 
 	// serveCtx ends when Serve returns; goroutines started for the
@@ -108,8 +108,8 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
-		inflight: map[string]context.CancelFunc{},
-		progress: map[string]context.CancelFunc{},
+		inflight: newCancelSet(),
+		progress: newCancelSet(),
 		exited:   make(chan struct{}),
 	}
 	s.userLog = newUserLogSink(opts.Level)
@@ -174,7 +174,7 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) int {
 			code = 0
 		}
 	}
-	for _, c := range s.inflight {
+	for _, c := range s.inflight.all() {
 		c()
 	}
 	s.mu.Unlock()
@@ -225,20 +225,25 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		if err := decodeParams(req.Params, &p); err == nil && len(p.ID) > 0 {
 			s.cancelRequest(idKey(p.ID))
 		}
-		return
+		if req.Notif {
+			return
+		}
+		// Sent as a request: it is answered, in the queue like the rest.
 	case protocol.MethodWorkDoneProgressCancel:
 		var p protocol.WorkDoneProgressCancelParams
 		if err := decodeParams(req.Params, &p); err == nil {
 			s.cancelProgress(string(p.Token))
 		}
-		return
+		if req.Notif {
+			return
+		}
 	}
 	reqCtx, cancel := context.WithCancel(ctx)
 	if !req.Notif {
-		key := requestKey(req.ID)
 		s.mu.Lock()
-		s.inflight[key] = cancel
+		handle := s.inflight.add(requestKey(req.ID), cancel)
 		s.mu.Unlock()
+		reqCtx = context.WithValue(reqCtx, inflightKey{}, handle)
 	}
 	s.queue.push(queuedRequest{ctx: reqCtx, cancel: cancel, conn: conn, req: req})
 }
@@ -252,10 +257,11 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 		}
 		return
 	}
-	key := requestKey(req.ID)
-	s.mu.Lock()
-	delete(s.inflight, key)
-	s.mu.Unlock()
+	if handle, ok := ctx.Value(inflightKey{}).(uint64); ok {
+		s.mu.Lock()
+		s.inflight.remove(requestKey(req.ID), handle)
+		s.mu.Unlock()
+	}
 
 	if err == nil && ctx.Err() != nil {
 		// The work finished but the client cancelled it: LSP lets us
@@ -288,6 +294,9 @@ func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 		return s.initialize(ctx, req)
 	case protocol.MethodExit:
 		s.exit()
+		return nil, nil
+	case protocol.MethodCancelRequest, protocol.MethodWorkDoneProgressCancel:
+		// Sent as requests: handle cancelled already; this is the answer.
 		return nil, nil
 	}
 	if st == stateCreated {
@@ -388,18 +397,18 @@ func (s *Server) status() protocol.StatusResult {
 
 func (s *Server) cancelRequest(key string) {
 	s.mu.Lock()
-	cancel := s.inflight[key]
+	cancels := s.inflight.get(key)
 	s.mu.Unlock()
-	if cancel != nil {
+	for _, cancel := range cancels {
 		cancel()
 	}
 }
 
 func (s *Server) cancelProgress(token string) {
 	s.mu.Lock()
-	cancel := s.progress[token]
+	cancels := s.progress.get(token)
 	s.mu.Unlock()
-	if cancel != nil {
+	for _, cancel := range cancels {
 		cancel()
 	}
 }
