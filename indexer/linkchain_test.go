@@ -1,6 +1,9 @@
 package indexer
 
-import "testing"
+import (
+	"io/fs"
+	"testing"
+)
 
 // A chain of links that each look inside can resolve outside: the push
 // must skip the link that leaves, or tar and the scripts in the container
@@ -35,4 +38,29 @@ func TestLinkChainsLeavingTheWorkspaceAreOutside(t *testing.T) {
 			t.Errorf("snapshot %s: outside=%v, want %v", e.Path, e.OutsideWorkspace, outside)
 		}
 	}
+}
+
+// With no links in the index, resolving a chain is the lexical check; with
+// links, a target that leaves lexically still leaves (links only add ways out).
+func FuzzChainLeavesWorkspace(f *testing.F) {
+	f.Add("a/b/link", "../../x", "a/up", "..")
+	f.Add("x", "sub/up/..", "sub/up", "..")
+	f.Add("l", "/etc", "m", "l/..")
+	f.Fuzz(func(t *testing.T, rel, target, otherLink, otherTarget string) {
+		if !validRelPath(rel) {
+			return
+		}
+		none := func(string) state { return state{} }
+		if got, want := chainLeavesWorkspace(rel, target, none), linkLeavesWorkspace(rel, target); got != want {
+			t.Fatalf("%q -> %q with no other links: chain says outside=%v, lexical %v", rel, target, got, want)
+		}
+		if !validRelPath(otherLink) {
+			return
+		}
+		links := map[string]state{
+			rel:       {mode: fs.ModeSymlink, flags: flagExists, target: target},
+			otherLink: {mode: fs.ModeSymlink, flags: flagExists, target: otherTarget},
+		}
+		_ = chainLeavesWorkspace(rel, target, func(p string) state { return links[p] }) // must end
+	})
 }
