@@ -62,6 +62,9 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	cleaned := make(chan struct{})
+	go func() { defer close(cleaned); removeStaleTemps(ctx, root, log) }()
+	defer func() { cancel(); <-cleaned }()
 	s := &server{
 		ctx:     ctx,
 		root:    root,
@@ -445,7 +448,7 @@ func (s *server) list(f agent.Frame) *agent.ErrorReply {
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
 		}
-		if strings.HasPrefix(d.Name(), agent.TempPrefix) {
+		if isAgentTemp(d.Name()) {
 			return nil
 		}
 		if name == start {

@@ -63,7 +63,12 @@ func (h *harness) waitServe(t *testing.T) error {
 // startAgent runs Serve in-process on a fresh root and connects a client.
 func startAgent(t *testing.T) *harness {
 	t.Helper()
-	root := filepath.Join(t.TempDir(), "src")
+	return startAgentAt(t, filepath.Join(t.TempDir(), "src"))
+}
+
+// startAgentAt is startAgent on a given root, which may hold files.
+func startAgentAt(t *testing.T, root string) *harness {
+	t.Helper()
 	toAgentR, toAgentW := io.Pipe()
 	toClientR, toClientW := io.Pipe()
 	h := &harness{root: root, served: make(chan struct{})}
