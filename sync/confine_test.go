@@ -19,12 +19,17 @@ func TestTransportsNeverWriteThroughAContainerLink(t *testing.T) {
 			if err := os.Symlink("..", filepath.Join(target, "x")); err != nil {
 				t.Fatal(err)
 			}
-			root, entries := workspace(t, map[string]string{"x/evil": "pwned", "x/y/evil": "pwned"})
+			// A link where the workspace now has a file: writing the file
+			// must replace the link, never write through it.
+			if err := os.Symlink("../victim", filepath.Join(target, "f")); err != nil {
+				t.Fatal(err)
+			}
+			root, entries := workspace(t, map[string]string{"x/evil": "pwned", "x/y/evil": "pwned", "f": "file"})
 			lookup := func(p string) (Entry, bool) { e, ok := entries[p]; return e, ok }
 			// x was pushed as a directory before: only the files are new.
-			plan := PlanChanges(Changes{Added: []string{"x/evil", "x/y", "x/y/evil"}}, lookup)
+			plan := PlanChanges(Changes{Added: []string{"f", "x/evil", "x/y", "x/y/evil"}}, lookup)
 			_, err := tr.Apply(context.Background(), plan, DirSource(root), nil)
-			for _, p := range []string{filepath.Join(outside, "evil"), filepath.Join(outside, "y", "evil")} {
+			for _, p := range []string{filepath.Join(outside, "evil"), filepath.Join(outside, "y", "evil"), filepath.Join(outside, "victim")} {
 				if _, err := os.Lstat(p); err == nil {
 					t.Fatalf("%s was written outside the sync root %s", p, target)
 				}
@@ -33,7 +38,7 @@ func TestTransportsNeverWriteThroughAContainerLink(t *testing.T) {
 				t.Logf("apply refused: %v", err)
 				return
 			}
-			if got := readTree(t, target); got["x/evil"] != "pwned" || got["x/y/evil"] != "pwned" || strings.HasPrefix(got["x"], "->") {
+			if got := readTree(t, target); got["x/evil"] != "pwned" || got["x/y/evil"] != "pwned" || got["f"] != "file" || strings.HasPrefix(got["x"], "->") {
 				t.Fatalf("container tree = %v, want x a directory holding evil and y/evil", got)
 			}
 		})

@@ -12,17 +12,18 @@ import (
 )
 
 // unlinkScript reads relative paths, one a line, and removes each that is a
-// symlink in the sync root ($1). The workspace holds a directory at every
-// one of them, so a link there is stale (an earlier push, a script in the
-// container) and tar would extract through it, out of the sync root.
+// symlink in the sync root ($1). The plan writes at or under every one of
+// them, so a link there is stale (an earlier push, a script in the
+// container): tar would extract through it, out of the sync root, or (some
+// tars) write a file through a link in the file's place.
 const unlinkScript = `cd "$1" || exit 1
 while IFS= read -r p; do
 	if [ -L "./$p" ]; then rm -f -- "./$p" || exit 1; fi
 done`
 
-// dirsToUnlink lists the directories a plan writes into (each op's parents,
-// each mkdir): where the container must not have a symlink.
-func dirsToUnlink(plan Plan) ([]string, error) {
+// pathsToUnlink lists where the container must not have a symlink before
+// tar runs: every path the plan writes and each of its parents.
+func pathsToUnlink(plan Plan) ([]string, error) {
 	set := map[string]bool{}
 	for _, op := range plan.Ops {
 		if op.Kind == OpDelete {
@@ -31,11 +32,7 @@ func dirsToUnlink(plan Plan) ([]string, error) {
 		if strings.ContainsAny(op.Path, "\n\r") {
 			return nil, fmt.Errorf("%q: the tar fallback cannot sync a name with a line break safely; rename it or use odod's agent", op.Path)
 		}
-		start := relpath.Parent(op.Path)
-		if op.Kind == OpMkdir {
-			start = op.Path
-		}
-		for d := start; d != ""; d = relpath.Parent(d) {
+		for d := op.Path; d != ""; d = relpath.Parent(d) {
 			if set[d] {
 				break
 			}
@@ -50,10 +47,10 @@ func dirsToUnlink(plan Plan) ([]string, error) {
 	return dirs, nil
 }
 
-// unlinkStaleLinks removes the container's symlinks where the plan writes
-// into a directory, before tar runs: tar must never extract through a link.
+// unlinkStaleLinks removes the container's symlinks where the plan writes,
+// before tar runs: tar must never extract through a link.
 func (t *TarTransport) unlinkStaleLinks(ctx context.Context, plan Plan) error {
-	dirs, err := dirsToUnlink(plan)
+	dirs, err := pathsToUnlink(plan)
 	if err != nil || len(dirs) == 0 {
 		return err
 	}
