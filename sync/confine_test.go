@@ -69,18 +69,27 @@ func TestDirSourceNeverFollowsASwappedLink(t *testing.T) {
 	if err := os.Symlink(secret, filepath.Join(root, "lib2")); err != nil {
 		t.Fatal(err)
 	}
+	rs, err := OpenRootSource(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
 	for _, rel := range []string{"a.txt", "lib/id_rsa", "inner.txt", "lib2"} {
-		if f, err := DirSource(root).Open(rel); err == nil {
-			_ = f.Close()
-			t.Errorf("Open(%q) followed a symlink", rel)
+		for name, src := range map[string]Source{"DirSource": DirSource(root), "RootSource": rs} {
+			if f, err := src.Open(rel); err == nil {
+				_ = f.Close()
+				t.Errorf("%s.Open(%q) followed a symlink", name, rel)
+			}
 		}
 	}
 	if err := os.WriteFile(filepath.Join(root, "ok.txt"), []byte("ok"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := DirSource(root).Open("ok.txt")
-	if err != nil {
-		t.Fatalf("a regular file: %v", err)
+	for name, src := range map[string]Source{"DirSource": DirSource(root), "RootSource": rs} {
+		f, err := src.Open("ok.txt")
+		if err != nil {
+			t.Fatalf("%s: a regular file: %v", name, err)
+		}
+		_ = f.Close()
 	}
-	_ = f.Close()
 }

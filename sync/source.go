@@ -17,6 +17,10 @@ func openRegularInRoot(dir, rel string) (*os.File, error) {
 		return nil, err
 	}
 	defer root.Close()
+	return openRegular(root, rel)
+}
+
+func openRegular(root *os.Root, rel string) (*os.File, error) {
 	name := filepath.FromSlash(rel)
 	f, err := root.Open(name)
 	if err != nil {
@@ -38,3 +42,22 @@ func openRegularInRoot(dir, rel string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// RootSource is DirSource with the workspace root opened once, for a whole
+// push (DirSource opens it for every file). Close it when the push ends.
+type RootSource struct{ root *os.Root }
+
+// OpenRootSource opens the workspace root dir.
+func OpenRootSource(dir string) (*RootSource, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open the workspace %s: %w", dir, err)
+	}
+	return &RootSource{root: root}, nil
+}
+
+// Open implements Source.
+func (s *RootSource) Open(rel string) (*os.File, error) { return openRegular(s.root, rel) }
+
+// Close releases the root.
+func (s *RootSource) Close() error { return s.root.Close() }
