@@ -406,6 +406,9 @@ func (s *server) symlink(f agent.Frame) *agent.ErrorReply {
 	if err != nil {
 		return invalid(err)
 	}
+	if linkLeavesRoot(s.root, name, req.Target) {
+		return escapingLink(name, req.Target)
+	}
 	dir, base := path.Split(name)
 	if dir != "" {
 		if err := s.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {

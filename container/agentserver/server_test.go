@@ -397,17 +397,33 @@ func TestPathConfinement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Links planted by the client (allowed: a link is data) and by someone
-	// else in the container.
-	if err := c.Symlink(ctx, "rel-escape", relOutside); err != nil {
-		t.Fatal(err)
+	// The client cannot make a link that leads out of the root, directly,
+	// absolutely or through a chain of links that each look inside: tar
+	// or the scripts in the container would follow it out.
+	var remote *agent.RemoteError
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.Symlink(outside, filepath.Join(h.root, "abs-escape")); err != nil {
-		t.Fatal(err)
+	must(c.Mkdir(ctx, "sub", 0o755))
+	must(c.Symlink(ctx, "sub/up", ".."))
+	must(c.Symlink(ctx, "inside", "sub/up/sub"))
+	for link, target := range map[string]string{
+		"rel-escape": relOutside, "abs": outside, "chain": "sub/up/..", "chain2": "inside/../..", "sub/deeper": "up/../..",
+	} {
+		if err := c.Symlink(ctx, link, target); !errors.As(err, &remote) || remote.Code != agent.CodeEscapesRoot {
+			t.Errorf("Symlink(%q -> %q): %v, want code %s", link, target, err, agent.CodeEscapesRoot)
+		}
+		if _, err := os.Lstat(filepath.Join(h.root, link)); err == nil {
+			t.Errorf("escaping link %s was created", link)
+		}
 	}
-	if err := c.Symlink(ctx, "victim-link", filepath.Join(relOutside, "victim")); err != nil {
-		t.Fatal(err)
-	}
+	// Links planted by someone else in the container.
+	must(os.Symlink(relOutside, filepath.Join(h.root, "rel-escape")))
+	must(os.Symlink(outside, filepath.Join(h.root, "abs-escape")))
+	must(os.Symlink(filepath.Join(relOutside, "victim"), filepath.Join(h.root, "victim-link")))
 
 	for _, p := range []string{"../x", "a/../../x", "/etc/passwd", "", "a/\x00b", "..", "rel-escape/victim", "abs-escape/victim", "rel-escape/new/deep"} {
 		if err := c.PutFile(ctx, p, 0o644, strings.NewReader("pwned"), 5); err == nil {
@@ -427,7 +443,6 @@ func TestPathConfinement(t *testing.T) {
 			}
 		}
 	}
-	var remote *agent.RemoteError
 	err = c.PutFile(ctx, "rel-escape/victim", 0o644, strings.NewReader("pwned"), 5)
 	if !errors.As(err, &remote) || remote.Code != agent.CodeEscapesRoot {
 		t.Errorf("write through escaping link: %v, want code %s", err, agent.CodeEscapesRoot)
