@@ -10,6 +10,7 @@ import (
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/config"
+	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -47,6 +48,9 @@ type CreateResult struct {
 func Create(ctx context.Context, dir string, req CreateRequest, connect Connector, defaultNamespace func() string) (CreateResult, error) {
 	if strings.TrimSpace(req.Type) == "" {
 		return CreateResult{}, invalid("type", errors.New("is required: name a type from the catalog (odod catalog) or an image"))
+	}
+	if err := checkWorkspaceDir(dir); err != nil {
+		return CreateResult{}, err
 	}
 	if _, err := config.Load(dir); err == nil && !req.Force {
 		return CreateResult{}, &Error{Code: protocol.CodeInvalidParams, Reason: "Exists",
@@ -108,6 +112,9 @@ func Create(ctx context.Context, dir string, req CreateRequest, connect Connecto
 	}
 	if err := config.Save(dir, cfg); err != nil {
 		return CreateResult{}, err
+	}
+	if err := ensureGitignored(dir); err != nil {
+		res.Warning = strings.TrimPrefix(res.Warning+"; ", "; ") + fmt.Sprintf("could not add %s to .gitignore: %v", indexer.IndexFile, err)
 	}
 	res.Settings = cfg.ComponentSettings
 	return res, nil

@@ -35,6 +35,11 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	if err != nil {
 		return res, err
 	}
+	// Before connecting: a bad name or port must be reported as itself,
+	// not as whatever reaching the cluster fails with first.
+	if err := cfg.Validate(); err != nil {
+		return res, err
+	}
 	if opts.DryRun {
 		return c.dryRun(ctx, opts), nil
 	}
@@ -218,7 +223,12 @@ func (c *Component) syncFiles(ctx context.Context, ex Execer, pod cluster.Pod, p
 		c.setState(protocol.StateSyncing, "", fmt.Sprintf("%d files, %d deletions", plan.Files, plan.Deletes))
 	}
 	run.report(protocol.PhaseUpload, odsync.Progress{FilesTotal: plan.Files + plan.Deletes, BytesTotal: plan.Bytes})
-	s.applied, err = tr.Apply(ctx, plan, odsync.DirSource(c.root), func(p odsync.Progress) { run.report(protocol.PhaseUpload, p) })
+	src, err := odsync.OpenRootSource(c.root)
+	if err != nil {
+		return s, syncFailed(err)
+	}
+	s.applied, err = tr.Apply(ctx, plan, src, func(p odsync.Progress) { run.report(protocol.PhaseUpload, p) })
+	_ = src.Close()
 	if err != nil {
 		c.dropTransport(tr)
 		return s, syncFailed(err)

@@ -281,7 +281,8 @@ func Save(dir string, cfg *LocalConfig) error {
 	if err := os.MkdirAll(odoDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w: check that the workspace is writable", odoDir, err)
 	}
-	return writeFileAtomic(filepath.Join(odoDir, FileName), data, 0o644)
+	// 0600 as the file index: the config holds env values.
+	return writeFileAtomic(filepath.Join(odoDir, FileName), data, 0o600)
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {

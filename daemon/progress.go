@@ -57,13 +57,13 @@ func (s *Server) startProgress(ctx context.Context, conn *jsonrpc2.Conn, clientT
 	ctx, cancel := context.WithCancel(ctx)
 	key := string(token)
 	s.mu.Lock()
-	s.progress[key] = cancel
+	handle := s.progress.add(key, cancel)
 	s.mu.Unlock()
 	p := &Progress{s: s, conn: conn, token: token, throttle: throttle.New(minReportInterval)}
 	p.send(protocol.WorkDoneProgressBegin{Kind: "begin", Title: title, Cancellable: cancellable})
 	context.AfterFunc(ctx, func() {
 		s.mu.Lock()
-		delete(s.progress, key)
+		s.progress.remove(key, handle)
 		s.mu.Unlock()
 	})
 	return ctx, p

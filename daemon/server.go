@@ -65,10 +65,10 @@ type Server struct {
 	mu          sync.Mutex
 	state       state
 	clientInfo  *protocol.ClientInfo
-	clientProgr bool // client supports window/workDoneProgress/create
-	debug       bool // odod/debug/* methods enabled
-	inflight    map[string]context.CancelFunc
-	progress    map[string]context.CancelFunc
+	clientProgr bool       // client supports window/workDoneProgress/create
+	debug       bool       // odod/debug/* methods enabled
+	inflight    *cancelSet // by request id
+	progress    *cancelSet // by progress token
 	progressSeq int
 
 	// serveCtx ends when Serve returns; goroutines started for the
@@ -113,8 +113,8 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
-		inflight: map[string]context.CancelFunc{},
-		progress: map[string]context.CancelFunc{},
+		inflight: newCancelSet(),
+		progress: newCancelSet(),
 		exited:   make(chan struct{}),
 	}
 	s.userLog = newUserLogSink(opts.Level)
@@ -187,7 +187,7 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) int {
 			code = 0
 		}
 	}
-	for _, c := range s.inflight {
+	for _, c := range s.inflight.all() {
 		c()
 	}
 	s.mu.Unlock()
@@ -236,14 +236,17 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		if _, err := m.handle(s, ctx, conn, req.Params); err != nil {
 			s.log.Debug("ignoring a malformed notification", zap.String("method", req.Method), zap.Error(err))
 		}
-		return
+		if req.Notif {
+			return
+		}
+		// Sent as a request: it is answered, in the queue like the rest.
 	}
 	reqCtx, cancel := context.WithCancel(ctx)
 	if !req.Notif {
-		key := requestKey(req.ID)
 		s.mu.Lock()
-		s.inflight[key] = cancel
+		handle := s.inflight.add(requestKey(req.ID), cancel)
 		s.mu.Unlock()
+		reqCtx = context.WithValue(reqCtx, inflightKey{}, handle)
 	}
 	s.queue.push(queuedRequest{ctx: reqCtx, cancel: cancel, conn: conn, req: req})
 }
@@ -257,10 +260,11 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 		}
 		return
 	}
-	key := requestKey(req.ID)
-	s.mu.Lock()
-	delete(s.inflight, key)
-	s.mu.Unlock()
+	if handle, ok := ctx.Value(inflightKey{}).(uint64); ok {
+		s.mu.Lock()
+		s.inflight.remove(requestKey(req.ID), handle)
+		s.mu.Unlock()
+	}
 	// The notifications the request caused go out before its answer.
 	s.notes.flush()
 
@@ -310,6 +314,10 @@ func (s *Server) call(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 			return nil, nil
 		}
 		return nil, methodNotFound(req.Method)
+	}
+	if m.queue == immediate {
+		// Sent as a request: handle ran it already; this is the answer.
+		return nil, nil
 	}
 	if m.queue == concurrent {
 		release(ctx)
@@ -382,9 +390,9 @@ func (s *Server) cancelRequest(p protocol.CancelParams) {
 		return
 	}
 	s.mu.Lock()
-	cancel := s.inflight[idKey(p.ID)]
+	cancels := s.inflight.get(idKey(p.ID))
 	s.mu.Unlock()
-	if cancel != nil {
+	for _, cancel := range cancels {
 		cancel()
 	}
 }
@@ -393,9 +401,9 @@ func (s *Server) cancelRequest(p protocol.CancelParams) {
 // of the work reporting on the token.
 func (s *Server) cancelProgress(p protocol.WorkDoneProgressCancelParams) {
 	s.mu.Lock()
-	cancel := s.progress[string(p.Token)]
+	cancels := s.progress.get(string(p.Token))
 	s.mu.Unlock()
-	if cancel != nil {
+	for _, cancel := range cancels {
 		cancel()
 	}
 }

@@ -362,6 +362,7 @@ func (x *index) pending() ChangeSet {
 		}
 	}
 	sortStrings(cs.Added, cs.Modified, cs.Deleted, cs.KindChanged)
+	markEscapingLinks(cs.taken, x.current)
 	return cs
 }
 
@@ -401,7 +402,7 @@ func (x *index) entries() []Entry {
 	x.recs.each(nil, func(d *dirNode, i int) {
 		if r := d.recs[i]; r.exists() {
 			p := d.pathOf(i)
-			out = append(out, x.recs.stateOf(p, r).entry(p))
+			out = append(out, withChainChecked(p, x.recs.stateOf(p, r), x.current).entry(p))
 		}
 	})
 	return out

@@ -72,6 +72,7 @@ func (p *processor) newWalker(prior func(string) (state, bool), progress func(in
 		prior:    prior,
 		progress: progress,
 		bufs:     &p.bufs,
+		badName:  func(rel string) { p.warn.once("bad-name", badNameWarning(rel)) },
 	}
 	if p.watch != nil {
 		wk.beforeRead = p.watch.watchDir
@@ -245,6 +246,10 @@ func (p *processor) classify(x *index, pl *plan, pr probe) {
 	}
 	pr.prev = x.current(path)
 	exists := pr.err == nil && indexable(pr.info.Mode())
+	if exists && !validName(path) {
+		p.warn.once("bad-name", badNameWarning(path))
+		exists = false
+	}
 	if exists && p.ig.ignored(p.ig.chainFor(p.dirRules, parent, true), strings.Split(path, "/"), pr.info.IsDir()) {
 		exists = false
 		pl.ignoredNow = append(pl.ignoredNow, path)

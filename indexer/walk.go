@@ -48,6 +48,9 @@ type walker struct {
 	progress func(done int)
 	// bufs recycles read buffers between walks and batches (may be nil).
 	bufs *sync.Pool
+	// badName, when set, is told of a path left out because its name is
+	// not valid UTF-8.
+	badName func(rel string)
 	// emit, when set, receives each directory's entries (from several
 	// goroutines; it must not keep the slice) instead of the result
 	// collecting them: Open builds the index without a second copy.
@@ -199,7 +202,7 @@ func (w *walker) readDir(task dirTask, res *walkResult, buf []byte, report func(
 		w.beforeRead(task.rel)
 	}
 	absDir := w.abs(task.rel)
-	f, err := os.Open(absDir)
+	f, err := openDirInRoot(w.root, task.rel)
 	if err != nil {
 		w.logSkip("cannot open directory; its content is not indexed", task.rel, err)
 		return nil
@@ -230,6 +233,13 @@ func (w *walker) readDir(task dirTask, res *walkResult, buf []byte, report func(
 	for _, d := range list {
 		name := d.Name()
 		rel := joinRel(task.rel, name)
+		if !validName(name) {
+			w.logger.Warn("file name is not valid UTF-8; not indexed", zap.String("path", rel))
+			if w.badName != nil {
+				w.badName(rel)
+			}
+			continue
+		}
 		comps[len(comps)-1] = name
 		isDir := d.IsDir()
 		if w.ig.ignored(chain, comps, isDir) {

@@ -348,7 +348,7 @@ func (w *Workspace) LastPodUID() (uid string) {
 func (w *Workspace) Entry(path string) (e Entry, ok bool) {
 	w.idx.with(func(x *index) {
 		if st := x.current(path); st.exists() {
-			e, ok = st.entry(path), true
+			e, ok = withChainChecked(path, st, x.current).entry(path), true
 		}
 	})
 	return e, ok

@@ -81,6 +81,9 @@ func (t *TarTransport) Apply(ctx context.Context, plan Plan, src Source, report 
 	if plan.Files == 0 && !hasKind(plan, OpMkdir) {
 		return res, nil
 	}
+	if err := t.unlinkStaleLinks(ctx, plan); err != nil {
+		return res, err
+	}
 
 	pr, pw := io.Pipe()
 	writeErr := make(chan error, 1)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // Transport applies plans to one container and runs commands there.
@@ -35,12 +34,12 @@ type Source interface {
 	Open(rel string) (*os.File, error)
 }
 
-// DirSource reads files from a workspace root.
+// DirSource reads files from a workspace root, never through a symlink.
 type DirSource string
 
 // Open implements Source.
 func (d DirSource) Open(rel string) (*os.File, error) {
-	return os.Open(filepath.Join(string(d), filepath.FromSlash(rel)))
+	return openRegularInRoot(string(d), rel)
 }
 
 // Progress is how far a push's transfer is.

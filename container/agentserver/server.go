@@ -66,6 +66,9 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	cleaned := make(chan struct{})
+	go func() { defer close(cleaned); removeStaleTemps(ctx, root, log) }()
+	defer func() { cancel(); <-cleaned }()
 	s := &server{
 		ctx:      ctx,
 		root:     root,
@@ -644,6 +647,9 @@ func (s *server) symlink(f agent.Frame) *agent.ErrorReply {
 	if err != nil {
 		return invalid(err)
 	}
+	if linkLeavesRoot(s.root, name, req.Target) {
+		return escapingLink(name, req.Target)
+	}
 	dir, base := path.Split(name)
 	if dir != "" {
 		if err := s.root.MkdirAll(strings.TrimSuffix(dir, "/"), 0o755); err != nil {
@@ -686,7 +692,7 @@ func (s *server) list(f agent.Frame) *agent.ErrorReply {
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
 		}
-		if strings.HasPrefix(d.Name(), agent.TempPrefix) {
+		if isAgentTemp(d.Name()) {
 			return nil
 		}
 		if name == start {

@@ -35,36 +35,64 @@ func (p pipeConn) Close() error {
 }
 
 type harness struct {
-	root      string
-	client    *agent.Client
-	serveDone chan error
+	root   string
+	client *agent.Client
+	// endedMidFrame tells the cleanup that Serve's unexpected EOF was
+	// expected: the test cut the stream inside a frame.
+	endedMidFrame bool
+	// served is closed when Serve has returned serveErr.
+	served   chan struct{}
+	serveErr error
+}
+
+// serveTimeout bounds every wait for Serve to return, so that a test that
+// fails cannot hang the package until its timeout.
+const serveTimeout = 10 * time.Second
+
+// waitServe waits, boundedly, for Serve to return and gives its error.
+func (h *harness) waitServe(t *testing.T) error {
+	t.Helper()
+	select {
+	case <-h.served:
+		return h.serveErr
+	case <-time.After(serveTimeout):
+		return fmt.Errorf("Serve did not return within %v", serveTimeout)
+	}
 }
 
 // startAgent runs Serve in-process on a fresh root and connects a client.
 func startAgent(t *testing.T) *harness {
 	t.Helper()
-	root := filepath.Join(t.TempDir(), "src")
+	return startAgentAt(t, filepath.Join(t.TempDir(), "src"))
+}
+
+// startAgentAt is startAgent on a given root, which may hold files.
+func startAgentAt(t *testing.T, root string) *harness {
+	t.Helper()
 	toAgentR, toAgentW := io.Pipe()
 	toClientR, toClientW := io.Pipe()
-	h := &harness{root: root, serveDone: make(chan error, 1)}
+	h := &harness{root: root, served: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		err := Serve(ctx, toAgentR, toClientW, Options{Root: root, Version: "test-agent"})
+		h.serveErr = Serve(ctx, toAgentR, toClientW, Options{Root: root, Version: "test-agent"})
 		_ = toClientW.CloseWithError(io.EOF)
-		h.serveDone <- err
+		close(h.served)
 	}()
+	t.Cleanup(func() {
+		cancel()
+		_ = toAgentW.CloseWithError(io.EOF)
+		if err := h.waitServe(t); err != nil && !h.endedMidFrame {
+			t.Errorf("Serve: %v", err)
+		}
+	})
 	c, err := agent.NewClient(context.Background(), pipeConn{r: toClientR, w: toAgentW}, agent.ClientOptions{Name: "test"})
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
 	h.client = c
-	t.Cleanup(func() {
-		_ = c.Close()
-		cancel()
-		if err := <-h.serveDone; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	// Registered after the one above, so it runs first: the client's
+	// Close ends the stream, then Serve is waited for.
+	t.Cleanup(func() { _ = c.Close() })
 	return h
 }
 
@@ -335,8 +363,13 @@ func TestRunCancelKillsProcessGroup(t *testing.T) {
 		t.Fatal("the command never started")
 	}
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("Run after cancel: %v", err)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run after cancel: %v", err)
+		}
+	case <-time.After(serveTimeout):
+		t.Fatal("Run did not return after its context was cancelled")
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if !proctest.Alive(pid) {
@@ -364,17 +397,33 @@ func TestPathConfinement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Links planted by the client (allowed: a link is data) and by someone
-	// else in the container.
-	if err := c.Symlink(ctx, "rel-escape", relOutside); err != nil {
-		t.Fatal(err)
+	// The client cannot make a link that leads out of the root, directly,
+	// absolutely or through a chain of links that each look inside: tar
+	// or the scripts in the container would follow it out.
+	var remote *agent.RemoteError
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.Symlink(outside, filepath.Join(h.root, "abs-escape")); err != nil {
-		t.Fatal(err)
+	must(c.Mkdir(ctx, "sub", 0o755))
+	must(c.Symlink(ctx, "sub/up", ".."))
+	must(c.Symlink(ctx, "inside", "sub/up/sub"))
+	for link, target := range map[string]string{
+		"rel-escape": relOutside, "abs": outside, "chain": "sub/up/..", "chain2": "inside/../..", "sub/deeper": "up/../..",
+	} {
+		if err := c.Symlink(ctx, link, target); !errors.As(err, &remote) || remote.Code != agent.CodeEscapesRoot {
+			t.Errorf("Symlink(%q -> %q): %v, want code %s", link, target, err, agent.CodeEscapesRoot)
+		}
+		if _, err := os.Lstat(filepath.Join(h.root, link)); err == nil {
+			t.Errorf("escaping link %s was created", link)
+		}
 	}
-	if err := c.Symlink(ctx, "victim-link", filepath.Join(relOutside, "victim")); err != nil {
-		t.Fatal(err)
-	}
+	// Links planted by someone else in the container.
+	must(os.Symlink(relOutside, filepath.Join(h.root, "rel-escape")))
+	must(os.Symlink(outside, filepath.Join(h.root, "abs-escape")))
+	must(os.Symlink(filepath.Join(relOutside, "victim"), filepath.Join(h.root, "victim-link")))
 
 	for _, p := range []string{"../x", "a/../../x", "/etc/passwd", "", "a/\x00b", "..", "rel-escape/victim", "abs-escape/victim", "rel-escape/new/deep"} {
 		if err := c.PutFile(ctx, p, 0o644, strings.NewReader("pwned"), 5); err == nil {
@@ -394,7 +443,6 @@ func TestPathConfinement(t *testing.T) {
 			}
 		}
 	}
-	var remote *agent.RemoteError
 	err = c.PutFile(ctx, "rel-escape/victim", 0o644, strings.NewReader("pwned"), 5)
 	if !errors.As(err, &remote) || remote.Code != agent.CodeEscapesRoot {
 		t.Errorf("write through escaping link: %v, want code %s", err, agent.CodeEscapesRoot)
@@ -504,13 +552,25 @@ func TestPeerVanishesMidFile(t *testing.T) {
 	}
 	_ = h.client.Close()
 	_ = r.CloseWithError(errors.New("source gone"))
-	if err := (<-putDone).Wait(context.Background()); err == nil {
+	var pending *agent.PendingPut
+	select {
+	case pending = <-putDone:
+	case <-time.After(serveTimeout):
+		t.Fatal("StartPut did not return after Close")
+	}
+	waitCtx, cancel := context.WithTimeout(context.Background(), serveTimeout)
+	defer cancel()
+	if err := pending.Wait(waitCtx); err == nil {
 		t.Fatal("put succeeded on a closed client")
 	}
-	if err := <-h.serveDone; err != nil {
+	// Close may cut the stream between frames (a clean end) or inside
+	// the frame being written (the truncated frame of case 2): both are
+	// a peer vanishing, and neither may leave a file behind.
+	err = h.waitServe(t)
+	h.endedMidFrame = errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !h.endedMidFrame {
 		t.Fatalf("Serve: %v", err)
 	}
-	h.serveDone <- nil // for the cleanup
 	assertEmptyTree(t, h.root)
 }
 
