@@ -136,6 +136,27 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (ImageInfo, error
 // New without WithRESTConfig).
 func (c *Client) RESTConfig() *rest.Config { return c.rest }
 
+// The client-side rate limit of odod's requests to the API server.
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
+
+// interactiveRateLimit raises client-go's default limiter (5 requests a
+// second, bursts of 10), made for controllers, for a long-running daemon
+// that pushes on every save: each push makes a handful of requests
+// (builder, apply, pod), and once the first bursts were spent every one
+// waited 200 ms, a second per push. odod serves one user. A limit the
+// kubeconfig's user set is kept.
+func interactiveRateLimit(cfg *rest.Config) *rest.Config {
+	if cfg.QPS != 0 || cfg.RateLimiter != nil {
+		return cfg
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
+	return cfg
+}
+
 // LoadConfig resolves the kubeconfig as kubectl does and returns the REST
 // config and namespace, without contacting the cluster.
 func LoadConfig(o Options) (*rest.Config, string, error) {
@@ -180,6 +201,7 @@ func ConnectConfig(ctx context.Context, cfg *rest.Config, namespace string, o Op
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
+	cfg = interactiveRateLimit(cfg)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, &Error{Kind: KindNoConfig, Message: "cannot build a client from the kubeconfig", Err: err, Suggestion: "check the kubeconfig's server, certificates and auth settings"}

@@ -121,3 +121,18 @@ func TestConnectDiscoversOpenShift(t *testing.T) {
 		t.Fatal("namespace or REST config lost")
 	}
 }
+
+func TestInteractiveRateLimit(t *testing.T) {
+	def := &rest.Config{Host: "https://example.invalid"}
+	got := interactiveRateLimit(def)
+	if got.QPS != clientQPS || got.Burst != clientBurst {
+		t.Fatalf("default config: QPS %v burst %d, want %v %d", got.QPS, got.Burst, float32(clientQPS), clientBurst)
+	}
+	if def.QPS != 0 {
+		t.Fatal("the caller's config was changed")
+	}
+	own := &rest.Config{QPS: 7, Burst: 9}
+	if got := interactiveRateLimit(own); got.QPS != 7 || got.Burst != 9 {
+		t.Fatalf("a config's own limit was replaced: %v %d", got.QPS, got.Burst)
+	}
+}

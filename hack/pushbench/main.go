@@ -154,6 +154,8 @@ type bench struct {
 	kubectlEnv []string
 	// Of the engine's edits: Push alone, and its transfer phase.
 	pushTimes, transfers, builds []time.Duration
+	// The engine's own account of where each push's time went.
+	timings []protocol.PushTimings
 }
 
 func run(o options) error {
@@ -238,6 +240,7 @@ func run(o options) error {
 		extra                 int
 		odod, odo             []time.Duration
 		push, transfer, build []time.Duration
+		timings               []protocol.PushTimings
 		setup                 time.Duration
 		setupN                int
 	}
@@ -259,11 +262,11 @@ func run(o options) error {
 			have = size
 		}
 		tag := fmt.Sprintf("w%d", size)
-		b.pushTimes, b.transfers, b.builds = nil, nil, nil
+		b.pushTimes, b.transfers, b.builds, b.timings = nil, nil, nil, nil
 		if r.odod, err = b.edits(tag+"-odod", b.editThroughEngine); err != nil {
 			return err
 		}
-		r.push, r.transfer, r.build = b.pushTimes, b.transfers, b.builds
+		r.push, r.transfer, r.build, r.timings = b.pushTimes, b.transfers, b.builds, b.timings
 		if r.odo, err = b.edits(tag+"-odo", b.editOdoWay); err != nil {
 			return err
 		}
@@ -320,6 +323,22 @@ func run(o options) error {
 		fmt.Printf("| app + %d files | %s, %s | %s | %s |\n", r.extra, pct(r.push, 50), pct(r.push, 90), pct(r.transfer, 50), pct(r.build, 50))
 	}
 	fmt.Println()
+	fmt.Println("| Workspace | engine phases, p50 of each: objects | pod | sync | build | confirm |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	for _, r := range rows {
+		phase := func(get func(protocol.PushTimings) int64) time.Duration {
+			var ds []time.Duration
+			for _, t := range r.timings {
+				ds = append(ds, time.Duration(get(t))*time.Millisecond)
+			}
+			return pct(ds, 50)
+		}
+		fmt.Printf("| app + %d files | %s | %s | %s | %s | %s |\n", r.extra,
+			phase(func(t protocol.PushTimings) int64 { return t.ObjectsMs }), phase(func(t protocol.PushTimings) int64 { return t.PodMs }),
+			phase(func(t protocol.PushTimings) int64 { return t.SyncMs }), phase(func(t protocol.PushTimings) int64 { return t.BuildMs }),
+			phase(func(t protocol.PushTimings) int64 { return t.ConfirmMs }))
+	}
+	fmt.Println()
 	for _, r := range rows {
 		if r.setupN > 0 {
 			fmt.Printf("adding %d files with one push (transfer + full build): %s\n", r.setupN, r.setup.Round(time.Millisecond))
@@ -366,6 +385,9 @@ func (b *bench) editThroughEngine(content string) error {
 		return err
 	}
 	b.pushTimes = append(b.pushTimes, time.Since(t0))
+	if res.Timings != nil {
+		b.timings = append(b.timings, *res.Timings)
+	}
 	b.transfers = append(b.transfers, b.phases.transfer())
 	b.builds = append(b.builds, time.Since(b.phases.buildStart()))
 	if res.FilesCopied != 1 {
