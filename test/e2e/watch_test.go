@@ -39,6 +39,15 @@ func localSums(t *testing.T, root string) []string {
 		if d.IsDir() && (d.Name() == ".odo" || d.Name() == ".git") {
 			return filepath.SkipDir
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, filepath.ToSlash(rel)+" -> "+target)
+			return nil
+		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
@@ -61,7 +70,7 @@ func localSums(t *testing.T, root string) []string {
 // remoteSums lists "path sha256" of the container's /tmp/src.
 func remoteSums(ctx context.Context, cl *cluster.Client, pod, container string) ([]string, error) {
 	var stdout, stderr strings.Builder
-	script := `cd /tmp/src && find . -type f -exec sha256sum {} + | awk '{ sub(/^\.\//, "", $2); print $2 " " $1 }' | sort`
+	script := `cd /tmp/src && { find . -type f -exec sha256sum {} + | awk '{ sub(/^\.\//, "", $2); print $2 " " $1 }'; find . -type l -printf '%P -> %l\n'; } | sort`
 	if err := cl.Exec(ctx, pod, container, []string{"sh", "-c", script}, nil, &stdout, &stderr); err != nil {
 		return nil, fmt.Errorf("%w: %s", err, stderr.String())
 	}
@@ -244,6 +253,88 @@ func TestWatchKeepsTheContainerInStep(t *testing.T) {
 		}
 		t.Logf("%s: converged in %s, %d push(es)", s.name, time.Since(start), e.watchStatus(wsID).Pushes-before)
 	}
+
+	// Every kind change, each to each other: file, directory, symlink. The
+	// old entry goes first, so nothing is written through a stale link and
+	// no push fails on a file where a directory now is.
+	kinds := []struct {
+		name string
+		do   func(p string)
+	}{
+		{"file", func(p string) { writeWorkspaceFile(t, ws, p, "a file at "+p+"\n") }},
+		{"directory", func(p string) { writeWorkspaceFile(t, ws, p+"/inside.txt", "inside "+p+"\n") }},
+		{"symlink", func(p string) {
+			if err := os.Symlink("../lib", filepath.Join(ws, p)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, from := range kinds {
+		for _, to := range kinds {
+			if from.name == to.name {
+				continue
+			}
+			p := "kinds/" + from.name + "-to-" + to.name
+			from.do(p)
+			converge(t, e, cl, wsID, ws, "watched", 3*time.Minute)
+			if err := os.RemoveAll(filepath.Join(ws, p)); err != nil {
+				t.Fatal(err)
+			}
+			to.do(p)
+			start := time.Now()
+			if got := converge(t, e, cl, wsID, ws, "watched", 3*time.Minute); got != pod {
+				t.Fatalf("%s: the pod changed from %s to %s", p, pod, got)
+			}
+			t.Logf("%s: converged in %s", p, time.Since(start))
+		}
+	}
+	get(t, appURL, "Hello from odod v3", 2*time.Minute)
+
+	// A branch switch: two branches that differ in hundreds of files.
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatalf("git is needed for the branch switch: %v", err)
+	}
+	gitIn := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=odod", "-c", "user.email=odod@example.invalid", "-C", ws}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitIn("init", "-q", "-b", "main")
+	for i := range 200 {
+		writeWorkspaceFile(t, ws, fmt.Sprintf("branchy/common%03d.txt", i), fmt.Sprintf("main %d\n", i))
+		writeWorkspaceFile(t, ws, fmt.Sprintf("branchy/main-only%03d.txt", i), fmt.Sprintf("only on main %d\n", i))
+	}
+	gitIn("add", "-A")
+	gitIn("commit", "-q", "-m", "main")
+	gitIn("checkout", "-q", "-b", "feature")
+	for i := range 200 {
+		writeWorkspaceFile(t, ws, fmt.Sprintf("branchy/common%03d.txt", i), fmt.Sprintf("feature %d\n", i))
+		writeWorkspaceFile(t, ws, fmt.Sprintf("branchy/feature-only%03d.txt", i), fmt.Sprintf("only on feature %d\n", i))
+		if err := os.Remove(filepath.Join(ws, fmt.Sprintf("branchy/main-only%03d.txt", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello from the feature branch';\n")
+	gitIn("add", "-A")
+	gitIn("commit", "-q", "-m", "feature")
+	converge(t, e, cl, wsID, ws, "watched", 3*time.Minute)
+	get(t, appURL, "Hello from the feature branch", 2*time.Minute)
+	for _, branch := range []string{"main", "feature"} {
+		before := e.watchStatus(wsID).Pushes
+		start := time.Now()
+		gitIn("checkout", "-q", branch)
+		if got := converge(t, e, cl, wsID, ws, "watched", 3*time.Minute); got != pod {
+			t.Fatalf("checkout %s: the pod changed from %s to %s", branch, pod, got)
+		}
+		t.Logf("git checkout %s (600 paths): converged in %s, %d push(es)", branch, time.Since(start), e.watchStatus(wsID).Pushes-before)
+	}
+	get(t, appURL, "Hello from the feature branch", 2*time.Minute)
+	// Back to the greeting the steps below expect.
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello from odod v3';\n")
+	converge(t, e, cl, wsID, ws, "watched", 3*time.Minute)
+	get(t, appURL, "Hello from odod v3", 2*time.Minute)
 
 	// A burst of 300 files (a checkout) during which nothing is lost.
 	before := e.watchStatus(wsID).Pushes
