@@ -32,10 +32,18 @@ func (s *Settings) FollowLogsTo(ctx context.Context, subscriptionID string, tail
 
 // followLogs streams the app container's output to emit.
 func followLogs(ctx context.Context, cl LogFollower, cfg *config.LocalConfig, tail int64, subscriptionID string, emit func(protocol.LogParams)) error {
-	return cl.FollowLogs(ctx, ref(cfg), cluster.LogOptions{Tail: tail}, func(l cluster.LogLine) {
-		if emit != nil {
-			emit(protocol.LogParams{Source: protocol.LogApp, Stream: "stdout", Text: l.Text, Pod: l.Pod, SubscriptionID: subscriptionID})
+	if emit == nil {
+		emit = func(protocol.LogParams) {}
+	}
+	interrupted := func(err error, retryIn time.Duration) {
+		text := "odod: following the logs again"
+		if err != nil {
+			text = fmt.Sprintf("odod: following the logs is interrupted: %s; retrying in %s", Coded(err).Message, retryIn.Round(time.Second))
 		}
+		emit(protocol.LogParams{Source: protocol.LogOdod, Stream: "stderr", Text: text, SubscriptionID: subscriptionID})
+	}
+	return cl.FollowLogs(ctx, ref(cfg), cluster.LogOptions{Tail: tail, Interrupted: interrupted}, func(l cluster.LogLine) {
+		emit(protocol.LogParams{Source: protocol.LogApp, Stream: "stdout", Text: l.Text, Pod: l.Pod, SubscriptionID: subscriptionID})
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,40 @@ func TestSettingsListWithoutAnIndex(t *testing.T) {
 	}
 	if !reflect.DeepEqual(st, wantStorage) {
 		t.Fatalf("storage %+v\nwant %+v", st, wantStorage)
+	}
+}
+
+// interruptingLogs follows logs that break once and come back.
+type interruptingLogs struct{}
+
+func (interruptingLogs) FollowLogs(_ context.Context, _ cluster.ComponentRef, opts cluster.LogOptions, emit func(cluster.LogLine)) error {
+	emit(cluster.LogLine{Pod: "p1", Text: "before"})
+	opts.Interrupted(&cluster.Error{Kind: cluster.KindUnreachable, Message: "the cluster did not answer"}, 4*time.Second)
+	opts.Interrupted(nil, 0)
+	emit(cluster.LogLine{Pod: "p1", Text: "after"})
+	return nil
+}
+
+// The editor is told, in the subscription's own stream, when following the
+// logs is interrupted and when it goes on.
+func TestFollowLogsTellsAnInterruption(t *testing.T) {
+	var got []string
+	err := followLogs(context.Background(), interruptingLogs{}, config.New("web", "nodejs"), 0, "logs-1", func(p protocol.LogParams) {
+		if p.SubscriptionID != "logs-1" {
+			t.Errorf("line without its subscription: %+v", p)
+		}
+		got = append(got, string(p.Source)+": "+p.Text)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"app: before",
+		"odod: odod: following the logs is interrupted: the cluster did not answer; retrying in 4s",
+		"odod: odod: following the logs again",
+		"app: after",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("lines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -199,6 +199,10 @@ const (
 	// LogApp is the application container's output (go-init, supervisord,
 	// the run script).
 	LogApp LogSource = "app"
+	// LogOdod is odod's own word inside a stream of app lines: following
+	// the logs is interrupted (the cluster is unreachable) and retried, or
+	// it goes on again.
+	LogOdod LogSource = "odod"
 )
 
 // LogParams is odod/log's params: one line.
