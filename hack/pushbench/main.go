@@ -69,6 +69,7 @@ type options struct {
 	rounds     int
 	sizes      []int
 	bulkRounds int
+	burst      int
 	initImage  string
 }
 
@@ -78,6 +79,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 20, "one-file edits to time per workspace size and way")
 	sizes := flag.String("sizes", "0,5000,20000", "extra source files in the workspace, comma-separated, ascending")
 	flag.IntVar(&o.bulkRounds, "bulk-rounds", 3, "bulk transfers of the largest tree to time per way")
+	flag.IntVar(&o.burst, "burst", 10000, "files written at once (a checkout), then pushed: time from the first write to synced (0: skip)")
 	flag.StringVar(&o.initImage, "init-image", initimage.DefaultRef(), "the init image (push yours with odod init-image push)")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
@@ -278,6 +280,36 @@ func run(o options) error {
 			size, pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
 			ratio(pct(r.odo, 50), pct(r.odod, 50)), ratio(pct(r.odo, 90), pct(r.odod, 90)))
 		rows = append(rows, r)
+	}
+
+	// A burst (a checkout of many files): written at once, one push, time
+	// from the first write until the container holds them all.
+	if o.burst > 0 {
+		t0 := time.Now()
+		for i := range o.burst {
+			p := filepath.Join(b.ws, "burst", fmt.Sprintf("d%02d", i%100), fmt.Sprintf("f%05d.js", i))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, []byte(fmt.Sprintf("module.exports = %d;\n", i)), 0o644); err != nil {
+				return err
+			}
+		}
+		written := time.Since(t0)
+		b.waitPending(o.burst)
+		res, err := comp.Push(ctx, component.PushOptions{})
+		if err != nil {
+			return fmt.Errorf("burst push: %w", err)
+		}
+		synced := time.Since(t0)
+		count := exec.Command("kubectl", "-n", b.ns, "exec", b.pod, "-c", b.container, "--", "sh", "-c", "find /tmp/src/burst -type f | wc -l")
+		count.Env = b.kubectlEnv
+		remote, err := count.Output()
+		if err != nil {
+			return fmt.Errorf("count the burst's files in the container: %w", err)
+		}
+		fmt.Printf("\n## Burst\n\n%d files written in %s; one push copied %d files; synced %s after the first write (the push itself %d ms); the container holds %s files of the burst\n",
+			o.burst, written.Round(time.Millisecond), res.FilesCopied, synced.Round(time.Millisecond), res.DurationMs, strings.TrimSpace(string(remote)))
 	}
 
 	// Bulk: the whole tree into an empty directory, both ways, alternately.
