@@ -158,13 +158,7 @@ func TestIntegrationExecAndPortForward(t *testing.T) {
 	if _, err := kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := kube.CoreV1().Pods(ns).Get(ctx, "exec", metav1.GetOptions{})
-		return err == nil && p.Status.Phase == corev1.PodRunning, nil
-	})
-	if err != nil {
-		t.Fatalf("pod not running: %v", err)
-	}
+	testcluster.WaitPodRunning(t, ctx, kube, ns, "exec", 2*time.Minute)
 
 	var stdout, stderr bytes.Buffer
 	err = c.Exec(ctx, "exec", "main", []string{"sh", "-c", "for i in 1 2 3; do echo line$i; done; echo oops >&2; exit 3"}, nil, &stdout, &stderr)

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"github.com/odod-dev/odod/internal/lockedbuf"
 	"io"
 	"regexp"
@@ -210,25 +209,7 @@ func TestInitImageOnCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &podExec{t: t, config: c.Config, client: client, ns: ns, pod: name, container: name}
-	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 4*time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		if p.Status.Phase == corev1.PodFailed {
-			return false, fmt.Errorf("pod failed: %+v", p.Status)
-		}
-		return p.Status.Phase == corev1.PodRunning, nil
-	})
-	if err != nil {
-		p, _ := client.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
-		events, _ := client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{})
-		var lines []string
-		for _, ev := range events.Items {
-			lines = append(lines, ev.InvolvedObject.Name+": "+ev.Reason+": "+ev.Message)
-		}
-		t.Fatalf("pod not running: %v\nstatus: %+v\nevents:\n%s", err, p.Status, strings.Join(lines, "\n"))
-	}
+	testcluster.WaitPodRunning(t, ctx, client, ns, name, 4*time.Minute)
 
 	// go-init is PID 1; supervisord waits for the first build.
 	if _, out := e.output(ctx, "cat", "/proc/1/cmdline"); !strings.Contains(out, "go-init") {

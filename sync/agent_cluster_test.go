@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
 
 	"github.com/odod-dev/odod/cluster"
@@ -170,24 +169,6 @@ func startAgentPod(ctx context.Context, t *testing.T, tc *testcluster.Cluster, n
 	if _, err := kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := kube.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		if p.Status.Phase == corev1.PodFailed {
-			return false, fmt.Errorf("pod failed: %+v", p.Status)
-		}
-		return p.Status.Phase == corev1.PodRunning, nil
-	})
-	if err != nil {
-		p, _ := kube.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
-		events, _ := kube.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{})
-		var lines []string
-		for _, ev := range events.Items {
-			lines = append(lines, ev.InvolvedObject.Name+": "+ev.Reason+": "+ev.Message)
-		}
-		t.Fatalf("pod %s/%s not running: %v\nstatus: %+v\nevents:\n%s", ns, name, err, p.Status, strings.Join(lines, "\n"))
-	}
+	testcluster.WaitPodRunning(t, ctx, kube, ns, name, 3*time.Minute)
 	return name
 }

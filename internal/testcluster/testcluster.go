@@ -259,3 +259,30 @@ func (c *Cluster) Namespace(t testing.TB, prefix string) string {
 	}
 	return name
 }
+
+// WaitPodRunning waits up to timeout for pod ns/name to run, and fails
+// the test with the pod's status and the namespace's events when it does
+// not (a failed pod ends the wait at once).
+func WaitPodRunning(t testing.TB, ctx context.Context, kube kubernetes.Interface, ns, name string, timeout time.Duration) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		p, err := kube.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		if p.Status.Phase == corev1.PodFailed {
+			return false, fmt.Errorf("pod failed: %+v", p.Status)
+		}
+		return p.Status.Phase == corev1.PodRunning, nil
+	})
+	if err == nil {
+		return
+	}
+	p, _ := kube.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
+	events, _ := kube.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{})
+	var lines []string
+	for _, ev := range events.Items {
+		lines = append(lines, ev.InvolvedObject.Name+": "+ev.Reason+": "+ev.Message)
+	}
+	t.Fatalf("pod %s/%s not running: %v\nstatus: %+v\nevents:\n%s", ns, name, err, p.Status, strings.Join(lines, "\n"))
+}
