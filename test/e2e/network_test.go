@@ -18,11 +18,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/testcluster"
@@ -72,6 +68,8 @@ func TestClusterNetwork(t *testing.T) {
 	t.Run("ServiceFromAnotherPod", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
+		// odod's own exec (WebSocket, SPDY fallback), as the pushes use it.
+		execer := cluster.New(cluster.Clientsets{Kube: client}, ns, cluster.Platform{}, cluster.WithRESTConfig(c.Config))
 		svc := componentService(ctx, t, client, ns, "web")
 		from := runningPod(ctx, t, client, ns, "api")
 		port := svc.Spec.Ports[0].Port
@@ -80,7 +78,7 @@ func TestClusterNetwork(t *testing.T) {
 			fmt.Sprintf("http://%s.%s.svc.cluster.local:%d/", svc.Name, ns, port),             // the full name
 			fmt.Sprintf("http://%s/", net.JoinHostPort(svc.Spec.ClusterIP, fmt.Sprint(port))), // the ClusterIP
 		} {
-			if got := getFromPod(ctx, t, c.Config, client, from, target); got != expressAnswer {
+			if got := getFromPod(ctx, t, execer, from, target); got != expressAnswer {
 				t.Errorf("GET %s from pod %s answered %q, want %q", target, from.Name, got, expressAnswer)
 			}
 		}
@@ -88,7 +86,7 @@ func TestClusterNetwork(t *testing.T) {
 		back := componentService(ctx, t, client, ns, "api")
 		webPod := runningPod(ctx, t, client, ns, "web")
 		target := fmt.Sprintf("http://%s:%d/", back.Name, back.Spec.Ports[0].Port)
-		if got := getFromPod(ctx, t, c.Config, client, webPod, target); got != helloAnswer {
+		if got := getFromPod(ctx, t, execer, webPod, target); got != helloAnswer {
 			t.Errorf("GET %s from pod %s answered %q, want %q", target, webPod.Name, got, helloAnswer)
 		}
 	})
@@ -183,7 +181,7 @@ func runningPod(ctx context.Context, t *testing.T, client kubernetes.Interface, 
 
 // getFromPod fetches target with Node.js inside pod, retrying until the
 // answer is 200 or ctx ends, and returns the last body or error.
-func getFromPod(ctx context.Context, t *testing.T, config *rest.Config, client kubernetes.Interface, pod *corev1.Pod, target string) string {
+func getFromPod(ctx context.Context, t *testing.T, execer *cluster.Client, pod *corev1.Pod, target string) string {
 	t.Helper()
 	const script = `const u = process.argv[1];
 require("http").get(u, {timeout: 5000}, r => {
@@ -194,7 +192,7 @@ require("http").get(u, {timeout: 5000}, r => {
 	var last string
 	for {
 		var stdout, stderr bytes.Buffer
-		err := execIn(ctx, config, client, pod, []string{"node", "-e", script, target}, &stdout, &stderr)
+		err := execer.Exec(ctx, pod.Name, pod.Spec.Containers[0].Name, []string{"node", "-e", script, target}, nil, &stdout, &stderr)
 		if err == nil {
 			return strings.TrimSpace(stdout.String())
 		}
@@ -205,30 +203,4 @@ require("http").get(u, {timeout: 5000}, r => {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// execIn runs command in the pod's first container.
-func execIn(ctx context.Context, config *rest.Config, client kubernetes.Interface, pod *corev1.Pod, command []string, stdout, stderr io.Writer) error {
-	req := client.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).Name(pod.Name).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{
-			Container: pod.Spec.Containers[0].Name,
-			Command:   command,
-			Stdout:    true,
-			Stderr:    true,
-		}, scheme.ParameterCodec)
-	websocket, err := remotecommand.NewWebSocketExecutor(config, http.MethodGet, req.URL().String())
-	if err != nil {
-		return fmt.Errorf("websocket executor: %w", err)
-	}
-	spdy, err := remotecommand.NewSPDYExecutor(config, http.MethodPost, req.URL())
-	if err != nil {
-		return fmt.Errorf("spdy executor: %w", err)
-	}
-	executor, err := remotecommand.NewFallbackExecutor(websocket, spdy, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-	})
-	if err != nil {
-		return fmt.Errorf("fallback executor: %w", err)
-	}
-	return executor.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: stdout, Stderr: stderr})
 }
