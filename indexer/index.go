@@ -41,6 +41,8 @@ type index struct {
 	podUID  string
 	// epoch changes with MarkAllPending; older ChangeSets cannot be confirmed.
 	epoch uint64
+	// loading gathers the persisted entries during Open (endPersisted).
+	loading persistedLoad
 }
 
 func newIndex() *index {
@@ -109,17 +111,23 @@ func (x *index) markDirty(p string) {
 }
 
 // loadPersisted adds a state read from the persisted index, before the
-// walk; it returns false for a duplicate path.
+// walk; it returns false for a duplicate path. What it adds is in the
+// records once endPersisted has been called.
 func (x *index) loadPersisted(p string, st state) bool {
-	if _, _, dup := x.get(p); dup {
-		return false
-	}
-	x.put(p, st, recUnseen)
-	return true
+	return x.loading.add(&x.recs, p, st, recUnseen)
+}
+
+// endPersisted ends the persisted index's stream.
+func (x *index) endPersisted() {
+	x.loading.closeAll(&x.recs, recUnseen)
+	x.loading = persistedLoad{}
 }
 
 // resetPersisted forgets what loadPersisted added.
-func (x *index) resetPersisted() { x.recs.reset() }
+func (x *index) resetPersisted() {
+	x.loading = persistedLoad{}
+	x.recs.reset()
+}
 
 // persistedUnseen returns the persisted state of a path the walk has not
 // reached yet, for hash reuse.

@@ -123,6 +123,7 @@ func TestIndexLoadComparesWithPersisted(t *testing.T) {
 	if x.loadPersisted("same", fileState(1, 1)) {
 		t.Error("a duplicate persisted path was accepted")
 	}
+	x.endPersisted()
 	if st, ok := x.persistedUnseen("changed"); !ok || st.hash != 1 {
 		t.Errorf("persistedUnseen: %+v %v", st, ok)
 	}

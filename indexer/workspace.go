@@ -242,6 +242,7 @@ func Open(ctx context.Context, root string, opts Options) (*Workspace, error) {
 func (w *Workspace) load(ctx context.Context) error {
 	x := w.idx.x
 	p := loadIndexFile(w.root, x.loadPersisted, x.resetPersisted)
+	x.endPersisted()
 	switch p.state {
 	case IndexCorrupt, IndexForeign:
 		x.resetPersisted()
