@@ -3,6 +3,7 @@ package indexer
 import (
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
 	"time"
 
@@ -102,9 +103,21 @@ func stateFromInfo(fi fs.FileInfo) state {
 	return state{
 		size:  fi.Size(),
 		mtime: fi.ModTime().UnixNano(),
-		mode:  fi.Mode() & (fs.ModeType | fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky),
+		mode:  hostMode(runtime.GOOS, fi.Mode()&(fs.ModeType|fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)),
 		flags: flagExists,
 	}
+}
+
+// hostMode is the mode the container gets for a file whose lstat on the
+// host (goos) says m. Windows has no execute bit: Go reports 0666, or 0444
+// for read-only files, so a script would arrive without +x and a read-only
+// file unwritable by the build. As Docker does for a build context sent from
+// Windows, files and directories are recorded as 0755 there.
+func hostMode(goos string, m fs.FileMode) fs.FileMode {
+	if goos == "windows" && (m.IsRegular() || m.IsDir()) {
+		return m&^fs.ModePerm | 0o755
+	}
+	return m
 }
 
 func (s state) withLink(rel, target string) state {

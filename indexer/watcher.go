@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -167,7 +168,7 @@ func (w *watcher) watchDir(rel string) {
 		w.watched[rel] = struct{}{}
 		delete(w.polled, rel)
 	case errors.Is(err, fs.ErrNotExist):
-	case errors.Is(err, syscall.ENOSPC):
+	case watchLimitReached(err):
 		w.polled[rel] = struct{}{}
 		w.limitHits++
 	default:
@@ -261,11 +262,35 @@ func (w *watcher) warnAboutLimit() {
 	if hits == 0 || shown > 0 {
 		return
 	}
-	limit := inotifyWatchLimit()
-	w.warn.once("watch-limit", fmt.Sprintf("odod cannot watch %d directories of %s: the inotify watch limit (fs.inotify.max_user_watches = %s) is reached. "+
-		"They are polled every %s instead, which is slower and costs CPU. Fix: sudo sysctl -w fs.inotify.max_user_watches=524288 "+
-		"(to keep it after a reboot: echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-odod-inotify.conf), then reopen the workspace.",
-		polled, w.root, limit, w.pollInterval))
+	w.warn.once("watch-limit", watchLimitAdvice(runtime.GOOS, polled, w.root, inotifyWatchLimit(), w.pollInterval))
+}
+
+// watchLimitReached reports whether the kernel refused a watch for lack of
+// room: inotify's watch limit on Linux (ENOSPC), or on macOS the open-file
+// limit, since kqueue holds a descriptor for every watched file and
+// directory (EMFILE).
+func watchLimitReached(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE)
+}
+
+// watchLimitAdvice tells the user, in goos's terms, that some directories
+// are polled and how to raise the limit.
+func watchLimitAdvice(goos string, polled int, root, inotifyLimit string, interval time.Duration) string {
+	what := fmt.Sprintf("odod cannot watch %d directories of %s", polled, root)
+	poll := fmt.Sprintf("They are polled every %s instead, which is slower and costs CPU.", interval)
+	switch goos {
+	case "darwin":
+		return what + ": the open-file limit is reached (on macOS every watched file and directory holds an open file). " + poll +
+			" Fix: raise the limit for the editor that starts odod (ulimit -n 65536 in the shell it starts from, or sudo launchctl limit maxfiles 65536 200000), " +
+			"or exclude large folders such as node_modules with .odoignore, then reopen the workspace."
+	case "linux":
+		return what + fmt.Sprintf(": the inotify watch limit (fs.inotify.max_user_watches = %s) is reached. ", inotifyLimit) + poll +
+			" Fix: sudo sysctl -w fs.inotify.max_user_watches=524288 " +
+			"(to keep it after a reboot: echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-odod-inotify.conf), then reopen the workspace."
+	default:
+		return what + ": the system refused more watches. " + poll +
+			" Fix: exclude large folders such as node_modules with .odoignore, then reopen the workspace."
+	}
 }
 
 // polledDirs returns the directories that could not be watched, after
