@@ -7,3 +7,5 @@
 // Transport: JSON-RPC 2.0 over stdio with LSP base-protocol framing
 // ("Content-Length: N\r\n\r\n" then N bytes of UTF-8 JSON).
 package protocol
+
+//go:generate go run ./internal/gen -root ..

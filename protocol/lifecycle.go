@@ -4,17 +4,32 @@ import "encoding/json"
 
 // Standard LSP methods odod implements.
 const (
-	MethodInitialize             = "initialize"
-	MethodInitialized            = "initialized"
-	MethodShutdown               = "shutdown"
-	MethodExit                   = "exit"
-	MethodCancelRequest          = "$/cancelRequest"
-	MethodProgress               = "$/progress"
+	// MethodInitialize starts the session: the client's settings in, the
+	// protocol version and odod's capabilities out.
+	MethodInitialize = "initialize"
+	// MethodInitialized tells odod the client took the handshake's answer.
+	MethodInitialized = "initialized"
+	// MethodShutdown stops every workspace; only exit is answered after it.
+	MethodShutdown = "shutdown"
+	// MethodExit ends the process: code 0 after shutdown, 1 otherwise.
+	MethodExit = "exit"
+	// MethodCancelRequest cancels a request's work; it answers -32800.
+	MethodCancelRequest = "$/cancelRequest"
+	// MethodProgress reports a long request's progress on a token.
+	MethodProgress = "$/progress"
+	// MethodWorkDoneProgressCreate asks the client to create a progress
+	// token before odod uses it.
 	MethodWorkDoneProgressCreate = "window/workDoneProgress/create"
+	// MethodWorkDoneProgressCancel cancels the request reporting on a
+	// token.
 	MethodWorkDoneProgressCancel = "window/workDoneProgress/cancel"
-	MethodLogMessage             = "window/logMessage"
-	MethodShowMessage            = "window/showMessage"
-	MethodDidChangeWatchedFiles  = "workspace/didChangeWatchedFiles"
+	// MethodLogMessage carries odod's log entries at or above logLevel.
+	MethodLogMessage = "window/logMessage"
+	// MethodShowMessage shows the user something to see and act on.
+	MethodShowMessage = "window/showMessage"
+	// MethodDidChangeWatchedFiles carries the editor's own file events,
+	// which odod merges with its watcher's.
+	MethodDidChangeWatchedFiles = "workspace/didChangeWatchedFiles"
 )
 
 // InitializeParams is the subset of LSP's InitializeParams odod reads.
@@ -114,12 +129,16 @@ type ExperimentalCapabilities struct {
 	WorkDoneProgress bool `json:"workDoneProgress"`
 }
 
-// CancelParams is $/cancelRequest's params. ID is a number or a string.
+// CancelParams is $/cancelRequest's params.
 type CancelParams struct {
+	// ID is the id of the request to cancel: a number or a string.
+	//metamodel:type integer|string
 	ID json.RawMessage `json:"id"`
 }
 
 // ProgressToken is a number or a string, as LSP's.
+//
+//metamodel:type integer|string
 type ProgressToken = json.RawMessage
 
 // WorkDoneProgressCreateParams asks the client to create a progress token.
@@ -136,12 +155,15 @@ type WorkDoneProgressCancelParams struct {
 // ProgressParams is $/progress's params.
 type ProgressParams struct {
 	Token ProgressToken `json:"token"`
-	Value any           `json:"value"`
+	// Value is the token's begin, report or end.
+	//metamodel:type WorkDoneProgressBegin|WorkDoneProgressReport|WorkDoneProgressEnd
+	Value any `json:"value"`
 }
 
 // WorkDoneProgressBegin starts a progress report.
 type WorkDoneProgressBegin struct {
-	Kind        string `json:"kind"` // "begin"
+	//metamodel:type "begin"
+	Kind        string `json:"kind"`
 	Title       string `json:"title"`
 	Cancellable bool   `json:"cancellable,omitempty"`
 	Message     string `json:"message,omitempty"`
@@ -150,7 +172,8 @@ type WorkDoneProgressBegin struct {
 
 // WorkDoneProgressReport updates a progress report.
 type WorkDoneProgressReport struct {
-	Kind        string `json:"kind"` // "report"
+	//metamodel:type "report"
+	Kind        string `json:"kind"`
 	Cancellable bool   `json:"cancellable,omitempty"`
 	Message     string `json:"message,omitempty"`
 	Percentage  *int   `json:"percentage,omitempty"`
@@ -158,7 +181,8 @@ type WorkDoneProgressReport struct {
 
 // WorkDoneProgressEnd ends a progress report.
 type WorkDoneProgressEnd struct {
-	Kind    string `json:"kind"` // "end"
+	//metamodel:type "end"
+	Kind    string `json:"kind"`
 	Message string `json:"message,omitempty"`
 }
 
