@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -20,6 +21,10 @@ func (s *Server) initialize(_ context.Context, _ *jsonrpc2.Conn, p protocol.Init
 			return nil, invalidParams("initializationOptions.logLevel", "unknown level "+p.InitializationOptions.LogLevel,
 				`Use one of "debug", "info", "warn", "error".`)
 		}
+	}
+
+	if err := s.compatible(p.InitializationOptions); err != nil {
+		return nil, err
 	}
 
 	s.mu.Lock()
@@ -77,4 +82,50 @@ func (s *Server) notifications() []string {
 		}
 	}
 	return out
+}
+
+// compatible refuses a client written for another major version of the
+// protocol, or one that requires methods this odod does not speak.
+func (s *Server) compatible(o *protocol.InitializationOptions) error {
+	if o == nil {
+		return nil
+	}
+	if o.ProtocolVersion != "" {
+		theirs, err := protocol.MajorVersion(o.ProtocolVersion)
+		if err != nil {
+			return invalidParams("initializationOptions.protocolVersion", err.Error(),
+				"Send the protocol version the plugin was written against, such as "+protocol.ProtocolVersion+".")
+		}
+		ours, _ := protocol.MajorVersion(protocol.ProtocolVersion)
+		if theirs != ours {
+			return invalidParams("initializationOptions.protocolVersion",
+				fmt.Sprintf("the client speaks protocol %s, this odod %s: major versions differ", o.ProtocolVersion, protocol.ProtocolVersion),
+				fmt.Sprintf("Use an odod whose protocol version is %d.x (capabilities.experimental.protocolVersion), or a plugin release written for %s.", theirs, protocol.ProtocolVersion))
+		}
+	}
+	var missing []string
+	for _, name := range o.RequiredMethods {
+		if !s.speaks(name, o.DebugMethods) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return invalidParams("initializationOptions.requiredMethods",
+			fmt.Sprintf("this odod (protocol %s) does not speak %s", protocol.ProtocolVersion, strings.Join(missing, ", ")),
+			"Update odod to a release that speaks them, or let the plugin do without them.")
+	}
+	return nil
+}
+
+// speaks says whether odod answers or sends the method.
+func (s *Server) speaks(name string, debug bool) bool {
+	if m, ok := s.methods[name]; ok {
+		return !m.debugOnly || debug
+	}
+	for _, m := range protocol.Methods() {
+		if m.Name == name && m.Direction != protocol.ClientToServer {
+			return true
+		}
+	}
+	return false
 }

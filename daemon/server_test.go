@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -538,5 +540,45 @@ func TestNotificationsCarryWorkspaceSeqAndTime(t *testing.T) {
 	defer idx.mu.Unlock()
 	if !idx.closed {
 		t.Fatal("shutdown did not close the workspace's index")
+	}
+}
+
+// TestInitializeRefusesIncompatibleClients: a client of another major
+// version, or one that requires a method odod does not speak, is answered
+// -32602 naming what is wrong; the session can then still be initialized.
+func TestInitializeRefusesIncompatibleClients(t *testing.T) {
+	c := startServer(t, Options{})
+	init := func(o protocol.InitializationOptions) error {
+		return c.call(protocol.MethodInitialize, protocol.InitializeParams{InitializationOptions: &o}, nil)
+	}
+	major, err := protocol.MajorVersion(protocol.ProtocolVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = init(protocol.InitializationOptions{ProtocolVersion: fmt.Sprintf("%d.0.0", major+1)})
+	if got := rpcCode(t, err); got != protocol.CodeInvalidParams {
+		t.Fatalf("next major version: code %d, want -32602", got)
+	}
+	if d := errorData(t, err); d.Field != "initializationOptions.protocolVersion" || !strings.Contains(d.Reason, protocol.ProtocolVersion) {
+		t.Fatalf("next major version: data %+v", d)
+	}
+	err = init(protocol.InitializationOptions{RequiredMethods: []string{protocol.MethodPush, "odod/teleport", protocol.MethodDebugSleep, "odod/beam"}})
+	if got := rpcCode(t, err); got != protocol.CodeInvalidParams {
+		t.Fatalf("missing methods: code %d, want -32602", got)
+	}
+	if d := errorData(t, err); d.Field != "initializationOptions.requiredMethods" ||
+		!strings.HasSuffix(d.Reason, "does not speak odod/teleport, odod/debug/sleep, odod/beam") {
+		t.Fatalf("missing methods: data %+v", d)
+	}
+	var res protocol.InitializeResult
+	err = c.call(protocol.MethodInitialize, protocol.InitializeParams{InitializationOptions: &protocol.InitializationOptions{
+		ProtocolVersion: fmt.Sprintf("%d.0.0", major), DebugMethods: true,
+		RequiredMethods: []string{protocol.MethodPush, protocol.MethodDebugSleep, protocol.MethodLog, protocol.MethodProgress, protocol.MethodCancelRequest},
+	}}, &res)
+	if err != nil {
+		t.Fatalf("compatible client refused: %v", err)
+	}
+	if res.Capabilities.Experimental.ProtocolVersion != protocol.ProtocolVersion {
+		t.Fatalf("protocolVersion %q", res.Capabilities.Experimental.ProtocolVersion)
 	}
 }

@@ -95,6 +95,15 @@ type InitializationOptions struct {
 	// DebugMethods enables the odod/debug/* methods used by conformance
 	// tests and for diagnosing editor integrations.
 	DebugMethods bool `json:"debugMethods,omitempty"`
+	// ProtocolVersion is the protocol version the client was written
+	// against ("0.1.0"): initialize answers -32602 when its major version
+	// is not odod's. A client written for an older minor version is
+	// served as is.
+	ProtocolVersion string `json:"protocolVersion,omitempty"`
+	// RequiredMethods are the methods the client cannot work without
+	// (requests and notifications, either way): initialize answers
+	// -32602 naming those this odod does not speak.
+	RequiredMethods []string `json:"requiredMethods,omitempty"`
 }
 
 // InitializeResult answers initialize.

@@ -1,9 +1,26 @@
 package protocol
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
-// ProtocolVersion is the version of odod's protocol described here.
+// ProtocolVersion is the version of odod's protocol described here
+// (MAJOR.MINOR.PATCH; docs/protocol.md says when which part goes up).
 const ProtocolVersion = "0.1.0"
+
+// MajorVersion is the major number of a MAJOR.MINOR.PATCH version (a
+// leading "v" allowed).
+func MajorVersion(version string) (int, error) {
+	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	n, err := strconv.Atoi(major)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("version %q is not MAJOR.MINOR.PATCH", version)
+	}
+	return n, nil
+}
 
 // odod's own requests.
 const (

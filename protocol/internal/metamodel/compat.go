@@ -2,20 +2,9 @@ package metamodel
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
-)
 
-// Major is the major number of a version "MAJOR.MINOR.PATCH" (a leading v
-// allowed).
-func Major(version string) (int, error) {
-	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
-	n, err := strconv.Atoi(major)
-	if err != nil {
-		return 0, fmt.Errorf("version %q is not MAJOR.MINOR.PATCH", version)
-	}
-	return n, nil
-}
+	"github.com/odod-dev/odod/protocol"
+)
 
 // Incompatibilities lists what a client written against old finds broken
 // in cur, by docs/protocol.md's compatibility rules: a method removed or
@@ -25,8 +14,8 @@ func Major(version string) (int, error) {
 // their shape on the wire, so renaming a Go type breaks nothing. A higher
 // major version allows everything.
 func Incompatibilities(old, cur *MetaModel) []string {
-	om, err1 := Major(old.MetaData.Version)
-	nm, err2 := Major(cur.MetaData.Version)
+	om, err1 := protocol.MajorVersion(old.MetaData.Version)
+	nm, err2 := protocol.MajorVersion(cur.MetaData.Version)
 	if err1 != nil || err2 != nil {
 		return []string{fmt.Sprintf("versions %q and %q must be MAJOR.MINOR.PATCH", old.MetaData.Version, cur.MetaData.Version)}
 	}
