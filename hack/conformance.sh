@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
-# Editor-side conformance test: the real vscode-jsonrpc client (pinned in
-# test/conformance/package-lock.json) drives bin/odod serve over stdio.
+# Editor-side conformance test: the typed TypeScript client
+# (clients/typescript, on vscode-jsonrpc, pinned in its package-lock.json)
+# drives bin/odod serve over stdio, every answer checked against
+# protocol/metaModel.json. make clients builds the client first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "conformance: installing nodejs and npm from Debian" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
 [ -x bin/odod ] || { echo "conformance: bin/odod missing: run make build" >&2; exit 1; }
-
+[ -f clients/typescript/dist/index.js ] || { echo "conformance: clients/typescript is not built: run make clients" >&2; exit 1; }
+clients/typescript/node_modules/.bin/tsc -p test/conformance
 cd test/conformance
-# npm ci is idempotent and uses npm's cache on later runs.
-if [ ! -d node_modules/vscode-jsonrpc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
 ODOD_BIN="$PWD/../../bin/odod" node --test

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Go tools the lint target needs, pinned, once.
+# Installs the tools the lint and clients targets need, pinned, once.
 set -euo pipefail
 STATICCHECK_VERSION=v0.8.2
 bin="$(go env GOPATH)/bin"
 if ! "$bin/staticcheck" -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
   echo "tools: installing staticcheck $STATICCHECK_VERSION" >&2
   go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+# make clients compiles the generated Java bindings with Debian's JDK.
+if ! command -v javac >/dev/null; then
+  echo "tools: installing openjdk-17-jdk-headless from Debian" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
 fi

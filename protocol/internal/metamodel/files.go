@@ -54,6 +54,14 @@ func Generate(root string) (map[string][]byte, error) {
 		return nil, err
 	}
 	files["docs/protocol-reference.md"] = m.Reference()
+	files["clients/typescript/src/protocol.ts"] = m.TypeScript()
+	java, err := m.Java()
+	if err != nil {
+		return nil, fmt.Errorf("the Java bindings: %w", err)
+	}
+	for name, b := range java {
+		files[name] = b
+	}
 	doc, err := os.ReadFile(filepath.Join(root, "docs", "protocol.md"))
 	if err != nil {
 		return nil, fmt.Errorf("reading docs/protocol.md: %w", err)

@@ -15,29 +15,46 @@ const (
 // notation writes a type in TypeScript's notation; named renders a
 // reference.
 func notation(t *Type, named func(string) string) string {
+	return style{named: named, empty: "{}", base: func(t *Type) string {
+		if t.Format != "" {
+			return t.Name + " (" + t.Format + ")"
+		}
+		return t.Name
+	}}.write(t)
+}
+
+// style says how to write base types, references and an empty object.
+type style struct {
+	base  func(*Type) string
+	named func(string) string
+	empty string
+}
+
+func (st style) write(t *Type) string {
 	if t == nil {
 		return "none"
 	}
 	switch t.Kind {
 	case KindBase:
-		if t.Format != "" {
-			return t.Name + " (" + t.Format + ")"
-		}
-		return t.Name
+		return st.base(t)
 	case KindReference:
-		return named(t.Name)
+		return st.named(t.Name)
 	case KindArray:
-		el := notation(t.Element, named)
-		if t.Element.Kind == KindOr {
+		el := st.write(t.Element)
+		if strings.Contains(el, " | ") {
 			el = "(" + el + ")"
 		}
 		return el + "[]"
 	case KindMap:
-		return "{ [key: " + notation(t.Key, named) + "]: " + notation(t.ValueType(), named) + " }"
+		return "{ [key: " + st.write(t.Key) + "]: " + st.write(t.ValueType()) + " }"
 	case KindOr:
-		parts := make([]string, len(t.Items))
-		for i, it := range t.Items {
-			parts[i] = notation(it, named)
+		var parts []string
+		seen := map[string]bool{}
+		for _, it := range t.Items {
+			if p := st.write(it); !seen[p] {
+				seen[p] = true
+				parts = append(parts, p)
+			}
 		}
 		return strings.Join(parts, " | ")
 	case KindStringLiteral:
@@ -45,7 +62,7 @@ func notation(t *Type, named func(string) string) string {
 	case KindLiteral:
 		lit, _ := t.Value.(*Literal)
 		if lit == nil || len(lit.Properties) == 0 {
-			return "{}"
+			return st.empty
 		}
 		parts := make([]string, len(lit.Properties))
 		for i, p := range lit.Properties {
@@ -53,7 +70,7 @@ func notation(t *Type, named func(string) string) string {
 			if p.Optional {
 				opt = "?"
 			}
-			parts[i] = p.Name + opt + ": " + notation(p.Type, named)
+			parts[i] = p.Name + opt + ": " + st.write(p.Type)
 		}
 		return "{ " + strings.Join(parts, "; ") + " }"
 	}
