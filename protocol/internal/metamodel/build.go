@@ -278,12 +278,20 @@ func (b *builder) convert(t types.Type) (*Type, error) {
 		case obj.Pkg() == b.pkg:
 			return b.ref(obj.Name()), nil
 		}
+		if u, ok := t.Underlying().(*types.Basic); ok {
+			// time.Duration and the like travel as their number or string.
+			return basic(u)
+		}
 		return nil, fmt.Errorf("%s: a type from another package (%s) cannot be described; use a type of the protocol package", t, obj.Pkg().Path())
 	case *types.Basic:
 		return basic(t)
 	case *types.Pointer:
 		return b.convert(t.Elem())
 	case *types.Slice:
+		if e, ok := t.Elem().(*types.Basic); ok && e.Kind() == types.Uint8 {
+			// encoding/json sends a []byte as a base64 string.
+			return Base(BaseString), nil
+		}
 		el, err := b.convert(t.Elem())
 		if err != nil {
 			return nil, err
