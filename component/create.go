@@ -27,6 +27,13 @@ type CreateRequest struct {
 	DebugPort          int
 	// Binary makes a binary component pushing that artifact.
 	Binary string
+	// Git makes a git component built from that repository, at Ref (a
+	// branch, tag or commit; default its default branch), from ContextDir
+	// inside it.
+	Git, Ref, ContextDir string
+	// Registry is where odod's builds push images (clusters without a
+	// build API).
+	Registry string
 	// Force replaces existing settings.
 	Force bool
 }
@@ -86,6 +93,13 @@ func Create(ctx context.Context, dir string, req CreateRequest, connect Connecto
 	if req.Binary != "" {
 		s.SourceType, s.SourceLocation = config.Binary, req.Binary
 	}
+	if req.Git != "" {
+		if req.Binary != "" {
+			return CreateResult{}, invalid("git", errors.New("and binary exclude each other: a component is built from a repository or pushes an artifact"))
+		}
+		s.SourceType, s.SourceLocation = config.Git, req.Git
+	}
+	s.Ref, s.ContextDir, s.Registry = req.Ref, req.ContextDir, req.Registry
 	if err := cfg.Validate(); err != nil {
 		return CreateResult{}, err
 	}

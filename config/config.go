@@ -52,8 +52,9 @@ const (
 	Local SrcType = "local"
 	// Binary: one artifact (WAR/JAR) in the workspace is pushed.
 	Binary SrcType = "binary"
-	// Git: the cluster builds from a Git repository. odo v1 supported it
-	// through a BuildConfig; odod does not push Git components.
+	// Git: the cluster builds an image from a Git repository
+	// (SourceLocation, Ref, ContextDir) and the workload runs it: a
+	// BuildConfig on OpenShift, odod's own build pod on Kubernetes.
 	Git SrcType = "git"
 )
 
@@ -75,7 +76,8 @@ type ComponentSettings struct {
 	// SourceLocation is the source directory (local) or the artifact
 	// (binary), relative to the workspace.
 	SourceLocation string `json:"SourceLocation,omitempty"`
-	// Ref is the Git ref of a Git component (kept for odo files; unused).
+	// Ref is the Git ref (branch, tag or commit) of a Git component; empty
+	// means the repository's default branch.
 	Ref string `json:"Ref,omitempty"`
 	// SourceType is local, binary or git; empty means local.
 	SourceType SrcType `json:"SourceType,omitempty"`
@@ -109,6 +111,14 @@ type ComponentSettings struct {
 	// triggers, where the cluster serves apps.openshift.io/v1). odo ignores
 	// keys it does not know, so the file stays readable by odo.
 	Workload string `json:"Workload,omitempty"`
+	// ContextDir is the directory of a Git component's sources inside the
+	// repository (relative; empty means its root). odod's own key, as
+	// odo's BuildConfig contextDir.
+	ContextDir string `json:"ContextDir,omitempty"`
+	// Registry is where images built by odod go on a cluster without a
+	// build API (host[:port][/path], e.g. 127.0.0.1:5000/me); the cluster
+	// must be able to pull from it. odod's own key.
+	Registry string `json:"Registry,omitempty"`
 }
 
 // ComponentStorageSettings is one storage mount, as odo's.

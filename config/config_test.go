@@ -194,7 +194,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		MinCPU:     "2",
 		MaxCPU:     "1",
 		MinMemory:  "lots",
-		SourceType: Git,
+		SourceType: "svn",
 		Storage: []ComponentStorageSettings{
 			{Name: "d", Size: "1Gi", Path: "relative"},
 			{Name: "d", Size: "x", Path: "/opt/app-root/src"},

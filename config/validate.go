@@ -119,10 +119,11 @@ func (c *LocalConfig) Validate() error {
 	switch s.SourceType {
 	case "", Local, Binary:
 	case Git:
-		v.add(cs+"SourceType", "git components are built by the cluster, which odod does not do: use local or binary")
+		v.git(s)
 	default:
-		v.add(cs+"SourceType", "is %q: use local or binary", s.SourceType)
+		v.add(cs+"SourceType", "is %q: use local, binary or git", s.SourceType)
 	}
+	v.build(s)
 	if s.SourceType == Binary && s.SourceLocation == "" {
 		v.add(cs+"SourceLocation", "is empty: a binary component names its artifact (e.g. target/app.jar)")
 	}

@@ -90,6 +90,16 @@ type ComponentCreateParams struct {
 	Env []string `json:"env,omitempty"`
 	// Force overwrites an existing .odo/config.yaml.
 	Force bool `json:"force,omitempty"`
+	// Git makes a git component: the cluster builds an image from this
+	// repository (https, http or git URL) and runs it.
+	Git string `json:"git,omitempty"`
+	// Ref is the git branch, tag or commit; default the default branch.
+	Ref string `json:"ref,omitempty"`
+	// ContextDir is the sources' directory inside the repository.
+	ContextDir string `json:"contextDir,omitempty"`
+	// Registry is where odod's own builds push images on a cluster without
+	// a build API (host[:port][/path]); the cluster must pull from it.
+	Registry string `json:"registry,omitempty"`
 }
 
 // ComponentSettings are a component's settings as create wrote them.

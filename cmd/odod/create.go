@@ -30,6 +30,8 @@ func newCreateCommand(streams stdio) *cobra.Command {
 		ports, envs            []string
 		minMem, maxMem         string
 		minCPU, maxCPU, binary string
+		git, ref, contextDir   string
+		registry               string
 		debugPort              int
 		force                  bool
 	)
@@ -46,7 +48,8 @@ reachable the type is checked against its catalog; when it is not, the
 settings are written anyway and the type is resolved on push.`,
 		Example: `  odod create nodejs
   odod create nodejs:14 frontend --app shop --port 8080 --port 9229/tcp
-  odod create 127.0.0.1:5000/odod/nodejs-builder:latest api --project dev`,
+  odod create 127.0.0.1:5000/odod/nodejs-builder:latest api --project dev
+  odod create nodejs web --git https://github.com/org/web.git --ref v2 --registry quay.io/me`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.validate(); err != nil {
@@ -60,6 +63,7 @@ settings are written anyway and the type is resolved on push.`,
 				Type: args[0], Project: project, App: app, Ports: ports, Env: envs,
 				MinMemory: minMem, MaxMemory: maxMem, MinCPU: minCPU, MaxCPU: maxCPU,
 				DebugPort: debugPort, Binary: binary, Force: force,
+				Git: git, Ref: ref, ContextDir: contextDir, Registry: registry,
 			}
 			if len(args) == 2 {
 				req.Name = args[1]
@@ -98,6 +102,10 @@ settings are written anyway and the type is resolved on push.`,
 	f.StringVar(&maxCPU, "max-cpu", "", "CPU limit, e.g. 1")
 	f.IntVar(&debugPort, "debug-port", 0, fmt.Sprintf("debugger port in the container (default %d)", config.DefaultDebugPort))
 	f.StringVar(&binary, "binary", "", "artifact to push instead of the sources (a binary component, e.g. target/app.jar)")
+	f.StringVar(&git, "git", "", "build the component from this git repository (https, http or git URL) instead of the workspace's files")
+	f.StringVar(&ref, "ref", "", "git branch, tag or commit to build (with --git; default the repository's default branch)")
+	f.StringVar(&contextDir, "context-dir", "", "directory of the sources inside the repository (with --git)")
+	f.StringVar(&registry, "registry", "", "registry odod's builds push images to on a cluster without a build API, host[:port][/path]; the cluster must pull from it")
 	f.BoolVarP(&force, "force", "f", false, "replace existing component settings")
 	out.register(cmd)
 	flags.register(cmd)
