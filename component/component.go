@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/protocol"
 	odsync "github.com/odod-dev/odod/sync"
@@ -58,6 +59,9 @@ type Options struct {
 	Dial Dialer
 	// PodTimeout bounds the wait for the pod (default cluster's 240 s).
 	PodTimeout time.Duration
+	// CommitImage makes and pushes an image built by odod; nil means
+	// cluster.CommitImage (tests replace it).
+	CommitImage func(ctx context.Context, o cluster.CommitOptions) (string, error)
 }
 
 // Component is one workspace's component. Its methods are safe for

@@ -44,6 +44,9 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 		return c.dryRun(ctx, opts), nil
 	}
 	run := pushRun{c: c, id: pushID, progress: opts.Progress}
+	if cfg.ComponentSettings.SourceType == config.Git {
+		return c.pushGit(ctx, cfg, run, opts)
+	}
 
 	run.report(protocol.PhaseApply, odsync.Progress{})
 	timings := &protocol.PushTimings{}

@@ -12,3 +12,9 @@ if ! command -v javac >/dev/null; then
   echo "tools: installing openjdk-17-jdk-headless from Debian" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
 fi
+
+# git: the git component tests serve a repository with `git http-backend`.
+if ! command -v git >/dev/null; then
+  echo "tools: installing git" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends git >&2; else sudo apt-get install -y --no-install-recommends git >&2; fi
+fi
