@@ -125,6 +125,9 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodConfigView, concurrent, (*Server).configView),
 		request(protocol.MethodConfigSet, alone, (*Server).configSet),
 		request(protocol.MethodConfigUnset, alone, (*Server).configUnset),
+		request(protocol.MethodComponentBuild, concurrent, (*Server).buildImage),
+		request(protocol.MethodComponentHistory, concurrent, (*Server).history),
+		request(protocol.MethodComponentRollback, concurrent, (*Server).rollback),
 
 		// The cluster, without a workspace.
 		request(protocol.MethodClusterContexts, concurrent, (*Server).clusterContexts),

@@ -84,6 +84,9 @@ func Methods() []MethodInfo {
 		{MethodConfigView, Request, ClientToServer, WorkspaceParams{}, ConfigViewResult{}},
 		{MethodConfigSet, Request, ClientToServer, ConfigSetParams{}, ConfigViewResult{}},
 		{MethodConfigUnset, Request, ClientToServer, ConfigUnsetParams{}, ConfigViewResult{}},
+		{MethodComponentBuild, Request, ClientToServer, ComponentBuildParams{}, ComponentBuildResult{}},
+		{MethodComponentHistory, Request, ClientToServer, WorkspaceParams{}, ComponentHistoryResult{}},
+		{MethodComponentRollback, Request, ClientToServer, ComponentRollbackParams{}, ComponentRollbackResult{}},
 	}
 }
 

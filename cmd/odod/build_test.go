@@ -44,3 +44,9 @@ func TestCreateGitComponent(t *testing.T) {
 		}
 	}
 }
+
+func TestRollbackRejectsABadRevision(t *testing.T) {
+	if _, stderr, code := runCmd(t, "rollback", "two", "--context", t.TempDir()); code == 0 || !strings.Contains(stderr, "odod history") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}

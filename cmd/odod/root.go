@@ -73,6 +73,9 @@ the same engine for a terminal.`,
 		newProjectCommand(streams),
 		newListCommand(streams),
 		newAppCommand(streams),
+		newBuildCommand(streams),
+		newHistoryCommand(streams),
+		newRollbackCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}
