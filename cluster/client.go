@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-logr/logr"
 	appsclient "github.com/openshift/client-go/apps/clientset/versioned"
+	buildclient "github.com/openshift/client-go/build/clientset/versioned"
 	imageclient "github.com/openshift/client-go/image/clientset/versioned"
 	projectclient "github.com/openshift/client-go/project/clientset/versioned"
 	routeclient "github.com/openshift/client-go/route/clientset/versioned"
@@ -65,6 +66,9 @@ type Platform struct {
 	ImageStream bool `json:"imageStream"`
 	// Project: project.openshift.io/v1 projects (and projectrequests).
 	Project bool `json:"project"`
+	// Build: build.openshift.io/v1 buildconfigs (git components are built
+	// by the cluster; elsewhere odod builds them itself).
+	Build bool `json:"build"`
 }
 
 // Clientsets are the API clients a Client uses. Apps, Route, Image and
@@ -75,6 +79,7 @@ type Clientsets struct {
 	Route   routeclient.Interface
 	Image   imageclient.Interface
 	Project projectclient.Interface
+	Build   buildclient.Interface
 }
 
 // Client is a connection to one cluster and namespace. It is safe for
@@ -237,6 +242,11 @@ func ConnectConfig(ctx context.Context, cfg *rest.Config, namespace string, o Op
 			return nil, fmt.Errorf("project.openshift.io client: %w", err)
 		}
 	}
+	if platform.Build {
+		if sets.Build, err = buildclient.NewForConfig(cfg); err != nil {
+			return nil, fmt.Errorf("build.openshift.io client: %w", err)
+		}
+	}
 	log := o.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -296,6 +306,9 @@ func discover(ctx context.Context, rc rest.Interface) (Platform, error) {
 		return p, err
 	}
 	if p.Project, err = check("project.openshift.io/v1", "projects"); err != nil {
+		return p, err
+	}
+	if p.Build, err = check("build.openshift.io/v1", "buildconfigs"); err != nil {
 		return p, err
 	}
 	return p, nil

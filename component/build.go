@@ -192,6 +192,11 @@ func (c *Component) pushGit(ctx context.Context, cfg *config.LocalConfig, run pu
 	if err != nil {
 		return res, err
 	}
+	if p := cl.Platform(); p.Build && p.DeploymentConfig && p.ImageStream {
+		if ob, ok := cl.(openshiftBuilder); ok {
+			return c.pushOpenShiftGit(ctx, cl, ob, cfg, run)
+		}
+	}
 	b, err := asBuilder(cl)
 	if err != nil {
 		return res, err
