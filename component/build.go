@@ -181,9 +181,13 @@ func asBuilder(cl Cluster) (builderCluster, error) {
 
 // pushGit is a git component's push: build an image from the repository
 // (in the cluster), then roll the workload to it by digest and wait for
-// its pod. A failed build or rollout keeps what runs.
+// its pod. A failed build or rollout keeps what runs. A dry run has no
+// files to plan: it answers no operations.
 func (c *Component) pushGit(ctx context.Context, cfg *config.LocalConfig, run pushRun, opts PushOptions) (protocol.PushResult, error) {
 	var res protocol.PushResult
+	if opts.DryRun {
+		return protocol.PushResult{Operations: []protocol.Operation{}}, nil
+	}
 	timings := &protocol.PushTimings{}
 	res.Timings = timings
 	lap := stopwatch()

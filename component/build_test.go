@@ -265,3 +265,17 @@ func TestBuildTurnsTheWorkspaceIntoAnImage(t *testing.T) {
 		t.Fatal("build deployed something")
 	}
 }
+
+func TestGitDryRunPlansNothing(t *testing.T) {
+	c, b, fc, _ := gitHarness(t, func(s *config.ComponentSettings) {
+		s.SourceType, s.SourceLocation = config.Git, "http://127.0.0.1:1/none.git"
+	})
+	writeFile(t, filepath.Join(c.root, "local.txt"), "not the component's source\n")
+	res, err := c.Push(context.Background(), PushOptions{DryRun: true})
+	if err != nil || len(res.Operations) != 0 || res.FilesCopied != 0 {
+		t.Fatalf("dry run %+v %v", res, err)
+	}
+	if len(b.started) != 0 || len(fc.calls) != 0 || b.applied != 0 {
+		t.Fatal("a dry run touched the cluster")
+	}
+}

@@ -40,12 +40,12 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	if err := cfg.Validate(); err != nil {
 		return res, err
 	}
-	if opts.DryRun {
-		return c.dryRun(ctx, opts), nil
-	}
 	run := pushRun{c: c, id: pushID, progress: opts.Progress}
 	if cfg.ComponentSettings.SourceType == config.Git {
 		return c.pushGit(ctx, cfg, run, opts)
+	}
+	if opts.DryRun {
+		return c.dryRun(ctx, opts), nil
 	}
 
 	run.report(protocol.PhaseApply, odsync.Progress{})
