@@ -73,3 +73,22 @@ func TestValidateGitComponent(t *testing.T) {
 		}
 	}
 }
+
+func TestSetBuildParameters(t *testing.T) {
+	c := gitConfig(func(s *ComponentSettings) {})
+	if err := c.Set("registry", "127.0.0.1:5000/dev"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set("ContextDir", "web"); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.ComponentSettings; s.Registry != "127.0.0.1:5000/dev" || s.ContextDir != "web" {
+		t.Fatalf("%+v", s)
+	}
+	if err := c.Set("Registry", "http://x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "has a scheme") {
+		t.Fatalf("a registry with a scheme validated: %v", err)
+	}
+}

@@ -104,6 +104,8 @@ var parameters = []parameter{
 		},
 		unset: func(s *ComponentSettings) { s.Ignore = nil }},
 	stringParam("Workload", func(s *ComponentSettings) *string { return &s.Workload }),
+	stringParam("ContextDir", func(s *ComponentSettings) *string { return &s.ContextDir }),
+	stringParam("Registry", func(s *ComponentSettings) *string { return &s.Registry }),
 }
 
 func findParameter(name string) (parameter, error) {
