@@ -44,7 +44,7 @@ func gitSource(ctx context.Context, url, ref, contextDir string, out io.Writer) 
 	cleanup := func() { _ = os.RemoveAll(tmp) }
 	fail := func(err error) (buildSource, error) { cleanup(); return buildSource{}, err }
 	fmt.Fprintf(out, "---> Fetching %s\n", url)
-	opts := &git.CloneOptions{URL: url, NoCheckout: true, Progress: out, Tags: git.AllTags}
+	opts := &git.CloneOptions{URL: url, NoCheckout: true, Tags: git.AllTags}
 	if ref == "" {
 		opts.Depth, opts.SingleBranch = 1, true
 	}
