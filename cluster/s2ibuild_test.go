@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,7 +16,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	oappsv1 "github.com/openshift/api/apps/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/odod-dev/odod/config"
 )
@@ -164,4 +169,43 @@ func tarOf(t *testing.T, files map[string]string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+func TestStartBuildPodFailsWithThePullReasonAndCleansUp(t *testing.T) {
+	c, f := newFakeClient(t, "dev", false)
+	f.kube.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
+		p.Name = p.GenerateName + "x1"
+		p.Status = corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{Name: BuildContainerName,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "not found"}}}}}
+		return false, p, nil // the tracker stores it, named
+	})
+	_, err := c.StartBuildPod(context.Background(), BuildPodSpec{Ref: ComponentRef{Name: "web", App: "app"}, Image: "127.0.0.1:5000/none:1"})
+	var e *Error
+	if !errors.As(err, &e) || e.Reason != "ImagePullBackOff" || !strings.Contains(e.Message, "build pod") || !strings.Contains(e.Message, "127.0.0.1:5000/none:1") {
+		t.Fatalf("%v", err)
+	}
+	pods, _ := f.kube.CoreV1().Pods("dev").List(context.Background(), metav1.ListOptions{})
+	if len(pods.Items) != 0 {
+		t.Fatalf("build pod %s left", pods.Items[0].Name)
+	}
+}
+
+func TestStartBuildPodAnswersTheRunningPod(t *testing.T) {
+	c, f := newFakeClient(t, "dev", false)
+	f.kube.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
+		p.Name = p.GenerateName + "x2"
+		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: BuildContainerName, Ready: true,
+			ContainerID: "containerd://abc", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}
+		return false, p, nil
+	})
+	pod, err := c.StartBuildPod(context.Background(), BuildPodSpec{Ref: ComponentRef{Name: "web", App: "app"}, Image: "b:1"})
+	if err != nil || pod.Name != "web-app-build-x2" || pod.Container != BuildContainerName {
+		t.Fatalf("%+v %v", pod, err)
+	}
+	c.DeleteBuildPod(pod.Name)
+	if _, err := f.kube.CoreV1().Pods("dev").Get(context.Background(), pod.Name, metav1.GetOptions{}); err == nil {
+		t.Fatal("not deleted")
+	}
 }
