@@ -166,6 +166,18 @@ export interface ClusterUseResult {
 	server: string;
 }
 
+/** ComponentBuildParams asks for an image build. */
+export interface ComponentBuildParams extends WorkDoneProgressParams {
+	workspaceId: string;
+}
+
+/** ComponentBuildResult answers odod/component/build. */
+export interface ComponentBuildResult {
+	/** Image is the pushed image by digest (registry/path@sha256:…). */
+	image: string;
+	durationMs: number;
+}
+
 /** ComponentCreateParams writes .odo/config.yaml, as `odo create`. */
 export interface ComponentCreateParams {
 	workspaceId: string;
@@ -183,6 +195,14 @@ export interface ComponentCreateParams {
 	env?: string[];
 	/** Force overwrites an existing .odo/config.yaml. */
 	force?: boolean;
+	/** Git makes a git component: the cluster builds an image from this repository (https, http or git URL) and runs it. */
+	git?: string;
+	/** Ref is the git branch, tag or commit; default the default branch. */
+	ref?: string;
+	/** ContextDir is the sources' directory inside the repository. */
+	contextDir?: string;
+	/** Registry is where odod's own builds push images on a cluster without a build API (host[:port][/path]); the cluster must pull from it. */
+	registry?: string;
 }
 
 /** ComponentCreateResult answers odod/component/create. */
@@ -202,6 +222,14 @@ export interface ComponentDeleteResult {
 	deleted: ObjectRef[];
 }
 
+/** ComponentHistoryResult answers odod/component/history. */
+export interface ComponentHistoryResult {
+	/** Workload is "Deployment" or "DeploymentConfig". */
+	workload: string;
+	/** Revisions, oldest first. */
+	revisions: Revision[];
+}
+
 /** ComponentListParams chooses what odod/component/list lists. */
 export interface ComponentListParams {
 	/** Namespace is the project; "" = the current one. */
@@ -216,6 +244,21 @@ export interface ComponentListResult {
 	namespace: string;
 	/** Components are sorted by app, then name. */
 	components: ComponentSummary[];
+}
+
+/** ComponentRollbackParams asks for a rollback. */
+export interface ComponentRollbackParams {
+	workspaceId: string;
+	/** Revision to roll back to; 0 or absent means the one before the current. */
+	revision?: number;
+}
+
+/** ComponentRollbackResult answers odod/component/rollback once the rolled-back pod runs. */
+export interface ComponentRollbackResult {
+	/** RolledBackTo is the revision whose template now runs (the controller records it under a new revision number). */
+	rolledBackTo: Revision;
+	/** Pod is the pod now running it. */
+	pod: string;
 }
 
 /** ComponentSettings are a component's settings as create wrote them. */
@@ -607,6 +650,21 @@ export interface PushTimings {
 	syncMs: number;
 	buildMs: number;
 	confirmMs: number;
+}
+
+/** Revision is one rollout of the component's workload. */
+export interface Revision {
+	revision: number;
+	/** Name is the ReplicaSet (Deployment) or ReplicationController (DeploymentConfig) that holds it. */
+	name: string;
+	/** Image is the app container's image. */
+	image: string;
+	/** Created is RFC 3339. */
+	created: string;
+	/** Cause says what made it (odod records a build's repository, ref and commit). */
+	cause?: string;
+	/** Current is the revision running now. */
+	current: boolean;
 }
 
 /** ServerCapabilities holds odod's features under experimental, since none of them is a standard LSP feature. */
@@ -1029,6 +1087,12 @@ export interface ClientRequests {
 	"odod/config/set": { params: ConfigSetParams; result: ConfigViewResult };
 	/** Clears parameters and environment variables. */
 	"odod/config/unset": { params: ConfigUnsetParams; result: ConfigViewResult };
+	/** Builds an image from the workspace's files (or a git component's repository) and deploys nothing. */
+	"odod/component/build": { params: ComponentBuildParams; result: ComponentBuildResult };
+	/** Lists the workload's revisions. */
+	"odod/component/history": { params: WorkspaceParams; result: ComponentHistoryResult };
+	/** Rolls the workload back to a revision. */
+	"odod/component/rollback": { params: ComponentRollbackParams; result: ComponentRollbackResult };
 }
 
 /** The notifications a client sends, by method. */
@@ -1109,6 +1173,9 @@ export const methods = {
 	"odod/config/view": { kind: "request", direction: "clientToServer" },
 	"odod/config/set": { kind: "request", direction: "clientToServer" },
 	"odod/config/unset": { kind: "request", direction: "clientToServer" },
+	"odod/component/build": { kind: "request", direction: "clientToServer" },
+	"odod/component/history": { kind: "request", direction: "clientToServer" },
+	"odod/component/rollback": { kind: "request", direction: "clientToServer" },
 	"initialized": { kind: "notification", direction: "clientToServer" },
 	"exit": { kind: "notification", direction: "clientToServer" },
 	"$/cancelRequest": { kind: "notification", direction: "clientToServer" },

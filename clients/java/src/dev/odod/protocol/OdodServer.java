@@ -233,6 +233,24 @@ public interface OdodServer {
 	CompletableFuture<Protocol.ConfigViewResult> configUnset(Protocol.ConfigUnsetParams params);
 
 	/**
+	 * Builds an image from the workspace's files (or a git component's repository) and deploys nothing.
+	 */
+	@JsonRequest("odod/component/build")
+	CompletableFuture<Protocol.ComponentBuildResult> componentBuild(Protocol.ComponentBuildParams params);
+
+	/**
+	 * Lists the workload's revisions.
+	 */
+	@JsonRequest("odod/component/history")
+	CompletableFuture<Protocol.ComponentHistoryResult> componentHistory(Protocol.WorkspaceParams params);
+
+	/**
+	 * Rolls the workload back to a revision.
+	 */
+	@JsonRequest("odod/component/rollback")
+	CompletableFuture<Protocol.ComponentRollbackResult> componentRollback(Protocol.ComponentRollbackParams params);
+
+	/**
 	 * Tells odod the client took the handshake's answer.
 	 */
 	@JsonNotification("initialized")

@@ -304,6 +304,27 @@ public final class Protocol {
 	}
 
 	/**
+	 * ComponentBuildParams asks for an image build.
+	 *
+	 * It has the fields of WorkDoneProgressParams.
+	 */
+	public static class ComponentBuildParams {
+		public Object workDoneToken;
+		public String workspaceId;
+	}
+
+	/**
+	 * ComponentBuildResult answers odod/component/build.
+	 */
+	public static class ComponentBuildResult {
+		/**
+		 * Image is the pushed image by digest (registry/path&#64;sha256:…).
+		 */
+		public String image;
+		public long durationMs;
+	}
+
+	/**
 	 * ComponentCreateParams writes .odo/config.yaml, as `odo create`.
 	 */
 	public static class ComponentCreateParams {
@@ -343,6 +364,26 @@ public final class Protocol {
 		 * Force overwrites an existing .odo/config.yaml.
 		 */
 		public Boolean force;
+
+		/**
+		 * Git makes a git component: the cluster builds an image from this repository (https, http or git URL) and runs it.
+		 */
+		public String git;
+
+		/**
+		 * Ref is the git branch, tag or commit; default the default branch.
+		 */
+		public String ref;
+
+		/**
+		 * ContextDir is the sources' directory inside the repository.
+		 */
+		public String contextDir;
+
+		/**
+		 * Registry is where odod's own builds push images on a cluster without a build API (host[:port][/path]); the cluster must pull from it.
+		 */
+		public String registry;
 	}
 
 	/**
@@ -369,6 +410,21 @@ public final class Protocol {
 	 */
 	public static class ComponentDeleteResult {
 		public List<Protocol.ObjectRef> deleted;
+	}
+
+	/**
+	 * ComponentHistoryResult answers odod/component/history.
+	 */
+	public static class ComponentHistoryResult {
+		/**
+		 * Workload is "Deployment" or "DeploymentConfig".
+		 */
+		public String workload;
+
+		/**
+		 * Revisions, oldest first.
+		 */
+		public List<Protocol.Revision> revisions;
 	}
 
 	/**
@@ -399,6 +455,33 @@ public final class Protocol {
 		 * Components are sorted by app, then name.
 		 */
 		public List<Protocol.ComponentSummary> components;
+	}
+
+	/**
+	 * ComponentRollbackParams asks for a rollback.
+	 */
+	public static class ComponentRollbackParams {
+		public String workspaceId;
+
+		/**
+		 * Revision to roll back to; 0 or absent means the one before the current.
+		 */
+		public Long revision;
+	}
+
+	/**
+	 * ComponentRollbackResult answers odod/component/rollback once the rolled-back pod runs.
+	 */
+	public static class ComponentRollbackResult {
+		/**
+		 * RolledBackTo is the revision whose template now runs (the controller records it under a new revision number).
+		 */
+		public Protocol.Revision rolledBackTo;
+
+		/**
+		 * Pod is the pod now running it.
+		 */
+		public String pod;
 	}
 
 	/**
@@ -1142,6 +1225,38 @@ public final class Protocol {
 	}
 
 	/**
+	 * Revision is one rollout of the component's workload.
+	 */
+	public static class Revision {
+		public long revision;
+
+		/**
+		 * Name is the ReplicaSet (Deployment) or ReplicationController (DeploymentConfig) that holds it.
+		 */
+		public String name;
+
+		/**
+		 * Image is the app container's image.
+		 */
+		public String image;
+
+		/**
+		 * Created is RFC 3339.
+		 */
+		public String created;
+
+		/**
+		 * Cause says what made it (odod records a build's repository, ref and commit).
+		 */
+		public String cause;
+
+		/**
+		 * Current is the revision running now.
+		 */
+		public boolean current;
+	}
+
+	/**
 	 * ServerCapabilities holds odod's features under experimental, since none of them is a standard LSP feature.
 	 */
 	public static class ServerCapabilities {
@@ -1773,6 +1888,9 @@ public final class Protocol {
 		public static final String CONFIG_VIEW = "odod/config/view";
 		public static final String CONFIG_SET = "odod/config/set";
 		public static final String CONFIG_UNSET = "odod/config/unset";
+		public static final String COMPONENT_BUILD = "odod/component/build";
+		public static final String COMPONENT_HISTORY = "odod/component/history";
+		public static final String COMPONENT_ROLLBACK = "odod/component/rollback";
 		public static final String INITIALIZED = "initialized";
 		public static final String EXIT = "exit";
 		public static final String CANCEL_REQUEST = "$/cancelRequest";
