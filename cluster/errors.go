@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -38,6 +40,14 @@ const (
 	KindTimeout Kind = "Timeout"
 	// KindConflict: the object already exists, or is being deleted.
 	KindConflict Kind = "Conflict"
+	// KindUntrustedCertificate: the server's TLS certificate is signed
+	// by no authority the kubeconfig or the system trusts.
+	KindUntrustedCertificate Kind = "UntrustedCertificate"
+	// KindLoginUnsupported: the cluster cannot log in that way (a
+	// password where there is no OAuth server).
+	KindLoginUnsupported Kind = "LoginUnsupported"
+	// KindNotLoggedIn: the context has no token to log out.
+	KindNotLoggedIn Kind = "NotLoggedIn"
 	// KindAPI: any other API error.
 	KindAPI Kind = "API"
 )
@@ -54,6 +64,11 @@ var (
 	ErrPodNotReady  = errors.New("component pod not ready")
 	ErrTimeout      = errors.New("timed out")
 	ErrConflict     = errors.New("conflict")
+	// ErrUntrustedCertificate, ErrLoginUnsupported and ErrNotLoggedIn
+	// are the login kinds' sentinels.
+	ErrUntrustedCertificate = errors.New("untrusted server certificate")
+	ErrLoginUnsupported     = errors.New("login method unsupported")
+	ErrNotLoggedIn          = errors.New("not logged in")
 )
 
 var sentinels = map[Kind]error{
@@ -66,6 +81,10 @@ var sentinels = map[Kind]error{
 	KindPodNotReady:  ErrPodNotReady,
 	KindTimeout:      ErrTimeout,
 	KindConflict:     ErrConflict,
+
+	KindUntrustedCertificate: ErrUntrustedCertificate,
+	KindLoginUnsupported:     ErrLoginUnsupported,
+	KindNotLoggedIn:          ErrNotLoggedIn,
 }
 
 // Error is every error this package returns for a cluster condition.
@@ -138,11 +157,24 @@ func classify(err error, what string) error {
 			Suggestion: "choose another name, or wait for the object being deleted to be gone and retry"}
 	case apierrors.IsNotFound(err):
 		return &Error{Kind: KindNotFound, Reason: "NotFound", Message: what, Err: err}
+	case isUntrusted(err):
+		return &Error{Kind: KindUntrustedCertificate, Reason: "UntrustedCertificate", Message: what + ": the server's certificate is not trusted", Err: err,
+			Suggestion: "give the cluster's certificate authority (the kubeconfig's certificate-authority), or accept it with --insecure-skip-tls-verify if you trust this server"}
 	case isUnreachable(err):
 		return &Error{Kind: KindUnreachable, Message: what + ": the cluster did not answer", Err: err,
 			Suggestion: "check that the cluster is running and that the kubeconfig's server address is right (kubectl cluster-info)"}
 	}
 	return &Error{Kind: KindAPI, Message: what, Err: err, Suggestion: "retry; if it persists run odod with --log-level=debug"}
+}
+
+// isUntrusted is true for a TLS handshake that failed on the server's
+// certificate (unknown authority, wrong host name, expired).
+func isUntrusted(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 func isUnreachable(err error) bool {

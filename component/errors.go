@@ -75,6 +75,12 @@ func Coded(err error) *Error {
 			out.Code = protocol.CodeConflict
 		case cluster.KindInvalid:
 			out.Code = protocol.CodeInvalidConfig
+		case cluster.KindUntrustedCertificate:
+			out.Code = protocol.CodeUntrustedCertificate
+		case cluster.KindLoginUnsupported:
+			out.Code = protocol.CodeLoginUnsupported
+		case cluster.KindNotLoggedIn:
+			out.Code = protocol.CodeUnauthorized
 		case cluster.KindPodNotReady, cluster.KindTimeout, cluster.KindImage:
 			out.Code = protocol.CodeContainerNotReady
 		default:

@@ -48,6 +48,7 @@ type Cluster interface {
 	CreateProject(ctx context.Context, name string) error
 	DeleteProject(ctx context.Context, name string, wait bool, timeout time.Duration) error
 	ListComponents(ctx context.Context, app string) ([]cluster.ComponentSummary, error)
+	WatchComponents(ctx context.Context, onChange func(cluster.ObjectChange)) (*cluster.ComponentWatch, error)
 }
 
 var _ Cluster = (*cluster.Client)(nil)

@@ -56,6 +56,7 @@ func (s *Server) clusterUse(_ context.Context, _ *jsonrpc2.Conn, p protocol.Clus
 		sel.Namespace = p.Namespace
 	}
 	s.opts.Clusters.Configure(sel)
+	s.clusterSelectionChanged()
 	s.log.Info("using a new cluster context", zap.String("context", name), zap.String("namespace", s.opts.Clusters.DefaultNamespace()))
 	ctx, _ := kc.Find(name)
 	return protocol.ClusterUseResult{Context: name, Namespace: s.opts.Clusters.DefaultNamespace(), Server: ctx.Server}, nil

@@ -141,6 +141,10 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodAppList, concurrent, (*Server).appList),
 		request(protocol.MethodAppDescribe, concurrent, (*Server).appDescribe),
 		request(protocol.MethodAppDelete, concurrent, (*Server).appDelete),
+		request(protocol.MethodLogin, alone, (*Server).login),
+		request(protocol.MethodLogout, alone, (*Server).logout),
+		request(protocol.MethodClusterWatch, alone, (*Server).clusterWatchStart),
+		request(protocol.MethodClusterUnwatch, alone, (*Server).clusterWatchStop),
 	}
 	table := make(map[string]method, len(entries))
 	for _, m := range entries {

@@ -22,11 +22,7 @@ func (s *Server) projectList(ctx context.Context, _ *jsonrpc2.Conn, _ protocol.P
 	if err != nil {
 		return nil, engineError(err)
 	}
-	res := protocol.ProjectListResult{Current: cl.Namespace(), Complete: list.Complete, Projects: []protocol.Project{}}
-	for _, p := range list.Projects {
-		res.Projects = append(res.Projects, protocol.Project{Name: p.Name, Phase: p.Phase, Current: p.Name == res.Current})
-	}
-	return res, nil
+	return ProjectListResult(cl.Namespace(), list), nil
 }
 
 // projectName checks a project name before anything reaches the cluster.
@@ -77,6 +73,7 @@ func (s *Server) projectSet(ctx context.Context, _ *jsonrpc2.Conn, p protocol.Pr
 		s.opts.Clusters.Configure(before)
 		return nil, engineError(err)
 	}
+	s.clusterSelectionChanged()
 	return protocol.ProjectResult{Name: p.Name, Current: p.Name}, nil
 }
 
@@ -94,6 +91,20 @@ func (s *Server) projectDelete(ctx context.Context, _ *jsonrpc2.Conn, p protocol
 	if sel := s.opts.Clusters.Selection(); sel.Namespace == p.Name {
 		sel.Namespace = ""
 		s.opts.Clusters.Configure(sel)
+		s.clusterSelectionChanged()
 	}
 	return protocol.ProjectResult{Name: p.Name, Current: s.opts.Clusters.DefaultNamespace()}, nil
+}
+
+// ProjectListResult is odod/project/list's answer (and odod project list
+// -o json's).
+func ProjectListResult(current string, list cluster.ProjectList) protocol.ProjectListResult {
+	res := protocol.ProjectListResult{Current: current, Complete: list.Complete, Projects: []protocol.Project{}}
+	for _, p := range list.Projects {
+		res.Projects = append(res.Projects, protocol.Project{Name: p.Name, Phase: p.Phase, Current: p.Name == res.Current})
+	}
+	if !list.Complete {
+		res.Message = "You may not list the projects of this cluster: only the current one, " + current + ", is shown."
+	}
+	return res
 }

@@ -40,6 +40,9 @@ type Options struct {
 	// Clusters reaches the cluster; nil means the kubeconfig's
 	// (NewKubeconfig), configured by initialize.
 	Clusters Clusters
+	// ClusterWatchWindow is how long odod/cluster/didChange gathers
+	// changes (default 200 ms).
+	ClusterWatchWindow time.Duration
 }
 
 // drainTimeout bounds how long messages read before the end of input may
@@ -92,6 +95,8 @@ type Server struct {
 	// else $ODOD_INIT_IMAGE, else the local cluster's).
 	initImage string
 	subSeq    int
+	// clusterWatch is odod/cluster/watch's (clusterwatch.go).
+	clusterWatch *clusterWatch
 }
 
 // New creates a server.
@@ -127,6 +132,7 @@ func New(opts Options) *Server {
 	}
 	s.methods = newMethodTable()
 	s.workspaces = newWorkspaces(s)
+	s.clusterWatch = newClusterWatch(s, opts.ClusterWatchWindow)
 	s.initImage = initimage.DefaultRef()
 	return s
 }

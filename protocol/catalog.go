@@ -87,6 +87,11 @@ func Methods() []MethodInfo {
 		{MethodComponentBuild, Request, ClientToServer, ComponentBuildParams{}, ComponentBuildResult{}},
 		{MethodComponentHistory, Request, ClientToServer, WorkspaceParams{}, ComponentHistoryResult{}},
 		{MethodComponentRollback, Request, ClientToServer, ComponentRollbackParams{}, ComponentRollbackResult{}},
+		{MethodLogin, Request, ClientToServer, LoginParams{}, LoginResult{}},
+		{MethodLogout, Request, ClientToServer, LogoutParams{}, LogoutResult{}},
+		{MethodClusterWatch, Request, ClientToServer, ClusterWatchParams{}, ClusterWatchResult{}},
+		{MethodClusterUnwatch, Request, ClientToServer, ClusterUnwatchParams{}, ClusterWatchResult{}},
+		{MethodClusterDidChange, Notification, ServerToClient, ClusterDidChangeParams{}, nil},
 	}
 }
 
@@ -122,5 +127,7 @@ func ErrorCodes() []CodeInfo {
 		{CodeTarMissing, "TarMissing"},
 		{CodeNotFound, "NotFound"},
 		{CodeConflict, "Conflict"},
+		{CodeUntrustedCertificate, "UntrustedCertificate"},
+		{CodeLoginUnsupported, "LoginUnsupported"},
 	}
 }

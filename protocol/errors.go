@@ -60,6 +60,12 @@ const (
 	// CodeConflict: the object already exists (a project of that name) or
 	// is being deleted.
 	CodeConflict = -32030
+	// CodeUntrustedCertificate: the server's TLS certificate is signed by
+	// no authority odod knows (odod/login).
+	CodeUntrustedCertificate = -32031
+	// CodeLoginUnsupported: the cluster cannot log in that way (a
+	// username and password where it has no OAuth server).
+	CodeLoginUnsupported = -32032
 )
 
 // ErrorData is the data of every error odod returns.

@@ -37,6 +37,8 @@ type ProjectListResult struct {
 	// Complete is false when the user may not list projects: Projects
 	// then holds only the current one.
 	Complete bool `json:"complete"`
+	// Message says so when Complete is false.
+	Message string `json:"message,omitempty"`
 }
 
 // ProjectNameParams names a project.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/component"
+	"github.com/odod-dev/odod/daemon"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -34,10 +35,7 @@ func newProjectCommand(streams stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := protocol.ProjectListResult{Current: client.Namespace(), Complete: list.Complete, Projects: []protocol.Project{}}
-			for _, p := range list.Projects {
-				res.Projects = append(res.Projects, protocol.Project{Name: p.Name, Phase: p.Phase, Current: p.Name == res.Current})
-			}
+			res := daemon.ProjectListResult(client.Namespace(), list)
 			if listOut.json() {
 				return printJSON(streams, res)
 			}
@@ -54,7 +52,7 @@ func newProjectCommand(streams stdio) *cobra.Command {
 				return err
 			}
 			if !res.Complete {
-				fmt.Fprintln(streams.out, "You may not list projects: only the current one is shown.")
+				fmt.Fprintln(streams.out, res.Message)
 			}
 			return nil
 		},
