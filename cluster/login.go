@@ -432,3 +432,31 @@ func revoke(ctx context.Context, o Options, tokenName string, log *zap.Logger) b
 	}
 	return false
 }
+
+// SetNamespace makes namespace the namespace of the kubeconfig's current
+// context (o.Context when set), as odo project set does.
+func SetNamespace(o Options, namespace string) error {
+	if err := CheckProjectName(namespace); err != nil {
+		return err
+	}
+	rules := loadingRules(o.Kubeconfig)
+	raw, err := rules.Load()
+	if err != nil {
+		return &Error{Kind: KindNoConfig, Message: "cannot read the kubeconfig", Err: err,
+			Suggestion: "point KUBECONFIG or --kubeconfig at a readable kubeconfig"}
+	}
+	name := raw.CurrentContext
+	if o.Context != "" {
+		name = o.Context
+	}
+	if _, ok := raw.Contexts[name]; !ok {
+		return &Error{Kind: KindNoConfig, Message: fmt.Sprintf("the kubeconfig has no context %q", name),
+			Suggestion: "log in first (odod login) or choose a context (--kube-context)"}
+	}
+	out := raw.DeepCopy()
+	out.Contexts[name].Namespace = namespace
+	if err := clientcmd.ModifyConfig(rules, *out, true); err != nil {
+		return &Error{Kind: KindNoConfig, Message: "cannot write the kubeconfig", Err: err, Suggestion: "check that the kubeconfig is writable"}
+	}
+	return nil
+}

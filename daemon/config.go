@@ -15,7 +15,8 @@ import (
 // The component's settings by odo config's parameter names: local, no
 // cluster.
 
-func configView(root string, cfg *config.LocalConfig) protocol.ConfigViewResult {
+// ConfigView is odod/config/view's answer (and odod config view -o json's).
+func ConfigView(root string, cfg *config.LocalConfig) protocol.ConfigViewResult {
 	res := protocol.ConfigViewResult{Path: config.Path(root), Parameters: []protocol.ConfigParameter{}, Env: []protocol.EnvVar{}}
 	for _, p := range cfg.Parameters() {
 		res.Parameters = append(res.Parameters, protocol.ConfigParameter{Name: p.Name, Value: p.Value})
@@ -36,7 +37,7 @@ func (s *Server) configView(_ context.Context, _ *jsonrpc2.Conn, p protocol.Work
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return configView(sess.root, cfg), nil
+	return ConfigView(sess.root, cfg), nil
 }
 
 // editConfig loads the settings under the session's settings lock, lets
@@ -47,61 +48,73 @@ func (s *Server) editConfig(workspaceID string, edit func(cfg *config.LocalConfi
 		return nil, err
 	}
 	defer sess.editSettings()()
-	cfg, err := config.Load(sess.root)
+	return EditConfig(sess.root, edit)
+}
+
+// EditConfig loads root's settings, lets edit change them, validates and
+// writes them atomically (the CLI's odod config set and unset too).
+func EditConfig(root string, edit func(cfg *config.LocalConfig) error) (protocol.ConfigViewResult, error) {
+	cfg, err := config.Load(root)
 	if err != nil {
-		return nil, engineError(err)
+		return protocol.ConfigViewResult{}, engineError(err)
 	}
 	if err := edit(cfg); err != nil {
-		return nil, err
+		return protocol.ConfigViewResult{}, err
 	}
-	if err := config.Save(sess.root, cfg); err != nil {
+	if err := config.Save(root, cfg); err != nil {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) && len(ve.Problems) > 0 {
 			pr := ve.Problems[0]
-			return nil, invalidParams(strings.TrimPrefix(pr.Field, "ComponentSettings."), pr.Message, "Fix the value; nothing was written.")
+			return protocol.ConfigViewResult{}, invalidParams(strings.TrimPrefix(pr.Field, "ComponentSettings."), pr.Message, "Fix the value; nothing was written.")
 		}
-		return nil, engineError(err)
+		return protocol.ConfigViewResult{}, engineError(err)
 	}
-	return configView(sess.root, cfg), nil
+	return ConfigView(root, cfg), nil
 }
 
 func (s *Server) configSet(_ context.Context, _ *jsonrpc2.Conn, p protocol.ConfigSetParams) (any, error) {
 	if len(p.Parameters) == 0 && len(p.Env) == 0 {
 		return nil, invalidParams("parameters", "name a parameter or an env to set", "Pass parameters ({\"MaxMemory\": \"512Mi\"}) and/or env ([\"NAME=VALUE\"]).")
 	}
-	return s.editConfig(p.WorkspaceID, func(cfg *config.LocalConfig) error {
-		for name, value := range p.Parameters {
-			if err := cfg.Set(name, value); err != nil {
-				return invalidParams("parameters."+name, err.Error(), "Use a parameter odod/config/view lists, with a value of its kind.")
-			}
+	return s.editConfig(p.WorkspaceID, func(cfg *config.LocalConfig) error { return ConfigSet(cfg, p) })
+}
+
+// ConfigSet is odod/config/set's edit.
+func ConfigSet(cfg *config.LocalConfig, p protocol.ConfigSetParams) error {
+	for name, value := range p.Parameters {
+		if err := cfg.Set(name, value); err != nil {
+			return invalidParams("parameters."+name, err.Error(), "Use a parameter odod/config/view lists, with a value of its kind.")
 		}
-		for _, e := range p.Env {
-			k, v, ok := strings.Cut(e, "=")
-			if !ok || k == "" {
-				return invalidParams("env", fmt.Sprintf("%q is not NAME=VALUE", e), "Write each variable as NAME=VALUE.")
-			}
-			cfg.SetEnv(k, v)
+	}
+	for _, e := range p.Env {
+		k, v, ok := strings.Cut(e, "=")
+		if !ok || k == "" {
+			return invalidParams("env", fmt.Sprintf("%q is not NAME=VALUE", e), "Write each variable as NAME=VALUE.")
 		}
-		return nil
-	})
+		cfg.SetEnv(k, v)
+	}
+	return nil
 }
 
 func (s *Server) configUnset(_ context.Context, _ *jsonrpc2.Conn, p protocol.ConfigUnsetParams) (any, error) {
 	if len(p.Parameters) == 0 && len(p.Env) == 0 {
 		return nil, invalidParams("parameters", "name a parameter or an env to unset", "Pass parameters ([\"MaxMemory\"]) and/or env ([\"NAME\"]).")
 	}
-	return s.editConfig(p.WorkspaceID, func(cfg *config.LocalConfig) error {
-		for _, name := range p.Parameters {
-			if err := cfg.Unset(name); err != nil {
-				return invalidParams("parameters", err.Error(), "Use a parameter odod/config/view lists.")
-			}
+	return s.editConfig(p.WorkspaceID, func(cfg *config.LocalConfig) error { return ConfigUnset(cfg, p) })
+}
+
+// ConfigUnset is odod/config/unset's edit.
+func ConfigUnset(cfg *config.LocalConfig, p protocol.ConfigUnsetParams) error {
+	for _, name := range p.Parameters {
+		if err := cfg.Unset(name); err != nil {
+			return invalidParams("parameters", err.Error(), "Use a parameter odod/config/view lists.")
 		}
-		for _, name := range p.Env {
-			if !cfg.UnsetEnv(name) {
-				return Errorf(protocol.CodeNotFound, "view-config", "odod/config/view lists the environment variables.",
-					"environment variable %q is not set", name)
-			}
+	}
+	for _, name := range p.Env {
+		if !cfg.UnsetEnv(name) {
+			return Errorf(protocol.CodeNotFound, "view-config", "odod/config/view lists the environment variables.",
+				"environment variable %q is not set", name)
 		}
-		return nil
-	})
+	}
+	return nil
 }

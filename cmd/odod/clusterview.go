@@ -59,9 +59,13 @@ func newProjectCommand(streams stdio) *cobra.Command {
 	}
 	listOut.register(listCmd)
 
+	var createOut outputFlag
 	createCmd := &cobra.Command{
 		Use: "create NAME", Short: "Create a project", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := createOut.validate(); err != nil {
+				return err
+			}
 			client, err := flags.connect(cmd.Context(), "")
 			if err != nil {
 				return err
@@ -69,15 +73,25 @@ func newProjectCommand(streams stdio) *cobra.Command {
 			if err := client.CreateProject(cmd.Context(), args[0]); err != nil {
 				return err
 			}
+			if createOut.json() {
+				return printJSON(streams, protocol.ProjectResult{Name: args[0], Current: client.Namespace()})
+			}
 			fmt.Fprintf(streams.out, "Project %q created; use it with --project %s (or odod/project/set in an editor)\n", args[0], args[0])
 			return nil
 		},
 	}
 
-	var wait bool
+	var (
+		wait   bool
+		delOut outputFlag
+	)
 	deleteCmd := &cobra.Command{
 		Use: "delete NAME", Short: "Delete a project and everything in it", Args: cobra.ExactArgs(1),
+		ValidArgsFunction: completeProjects(&flags),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := delOut.validate(); err != nil {
+				return err
+			}
 			client, err := flags.connect(cmd.Context(), "")
 			if err != nil {
 				return err
@@ -85,16 +99,22 @@ func newProjectCommand(streams stdio) *cobra.Command {
 			if err := client.DeleteProject(cmd.Context(), args[0], wait, 0); err != nil {
 				return err
 			}
+			if delOut.json() {
+				return printJSON(streams, protocol.ProjectResult{Name: args[0], Current: client.Namespace()})
+			}
 			fmt.Fprintf(streams.out, "Project %q deleted\n", args[0])
 			return nil
 		},
 	}
 	deleteCmd.Flags().BoolVar(&wait, "wait", true, "return once the project is gone")
 
+	createOut.register(createCmd)
+	delOut.register(deleteCmd)
 	for _, sub := range []*cobra.Command{listCmd, createCmd, deleteCmd} {
 		flags.register(sub)
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(newProjectSetCommand(streams))
 	return cmd
 }
 
@@ -167,6 +187,7 @@ func newListCommand(streams stdio) *cobra.Command {
 	cmd.Flags().StringVar(&app, "app", "", "list the components of this app only")
 	out.register(cmd)
 	flags.register(cmd)
+	registerNameCompletion(cmd, &flags)
 	return cmd
 }
 
@@ -201,6 +222,7 @@ func newAppCommand(streams stdio) *cobra.Command {
 	}
 	listOut.register(listCmd)
 	appListFlags.register(listCmd)
+	registerNameCompletion(listCmd, &appListFlags)
 
 	var (
 		descOut   outputFlag
@@ -208,6 +230,7 @@ func newAppCommand(streams stdio) *cobra.Command {
 	)
 	describeCmd := &cobra.Command{
 		Use: "describe NAME", Short: "Describe an app's components", Args: cobra.ExactArgs(1),
+		ValidArgsFunction: completeApps(&descFlags),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := descOut.validate(); err != nil {
 				return err
@@ -227,6 +250,7 @@ func newAppCommand(streams stdio) *cobra.Command {
 	}
 	descOut.register(describeCmd)
 	descFlags.register(describeCmd)
+	registerNameCompletion(describeCmd, &descFlags)
 
 	var (
 		delOut   outputFlag
@@ -235,6 +259,7 @@ func newAppCommand(streams stdio) *cobra.Command {
 	)
 	deleteCmd := &cobra.Command{
 		Use: "delete NAME", Short: "Delete every component of an app", Args: cobra.ExactArgs(1),
+		ValidArgsFunction: completeApps(&delFlags),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := delOut.validate(); err != nil {
 				return err
@@ -271,6 +296,7 @@ func newAppCommand(streams stdio) *cobra.Command {
 	deleteCmd.Flags().BoolVar(&wait, "wait", true, "return once the objects and pods are gone")
 	delOut.register(deleteCmd)
 	delFlags.register(deleteCmd)
+	registerNameCompletion(deleteCmd, &delFlags)
 
 	cmd.AddCommand(listCmd, describeCmd, deleteCmd)
 	return cmd

@@ -76,6 +76,9 @@ the same engine for a terminal.`,
 		newBuildCommand(streams),
 		newHistoryCommand(streams),
 		newRollbackCommand(streams),
+		newLoginCommand(streams),
+		newLogoutCommand(streams),
+		newConfigCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -51,7 +52,10 @@ func (f *logFlags) build(streams stdio) (*zap.Logger, zap.AtomicLevel, error) {
 }
 
 func newServeCommand(streams stdio) *cobra.Command {
-	var logs logFlags
+	var (
+		logs        logFlags
+		watchWindow time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Speak JSON-RPC 2.0 (LSP framing) on stdin/stdout: what editors start",
@@ -76,6 +80,8 @@ protocol is described in docs/protocol.md.`,
 				Logger:  log,
 				Level:   level,
 				Version: version.String(),
+
+				ClusterWatchWindow: watchWindow,
 			})
 			code := srv.Serve(cmd.Context(), streams.in, streams.out)
 			if code != 0 {
@@ -85,6 +91,7 @@ protocol is described in docs/protocol.md.`,
 		},
 	}
 	logs.register(cmd)
+	cmd.Flags().DurationVar(&watchWindow, "cluster-watch-window", 200*time.Millisecond, "how long odod/cluster/didChange gathers the cluster's changes into one notification")
 	return cmd
 }
 
