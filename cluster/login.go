@@ -82,6 +82,18 @@ func loadingRules(kubeconfig string) *clientcmd.ClientConfigLoadingRules {
 	return rules
 }
 
+// loadKubeconfig reads the kubeconfig (merged as kubectl merges it) and
+// the rules that say where changes are written.
+func loadKubeconfig(kubeconfig string) (*clientcmd.ClientConfigLoadingRules, *clientcmdapi.Config, error) {
+	rules := loadingRules(kubeconfig)
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, nil, &Error{Kind: KindNoConfig, Message: "cannot read the kubeconfig", Err: err,
+			Suggestion: "fix the kubeconfig file, or point KUBECONFIG or --kubeconfig at a readable one"}
+	}
+	return rules, raw, nil
+}
+
 // NormalizeServer makes a server address a URL as oc login does: https
 // when no scheme is given, no trailing slash.
 func NormalizeServer(server string) (string, error) {
@@ -145,11 +157,9 @@ func Login(ctx context.Context, o LoginOptions) (LoginResult, error) {
 	if o.Username != "" && o.Password == "" {
 		return LoginResult{}, &Error{Kind: KindInvalid, Message: "a username needs a password", Suggestion: "pass the password too"}
 	}
-	rules := loadingRules(o.Kubeconfig)
-	raw, err := rules.Load()
+	rules, raw, err := loadKubeconfig(o.Kubeconfig)
 	if err != nil {
-		return LoginResult{}, &Error{Kind: KindNoConfig, Message: "cannot read the kubeconfig", Err: err,
-			Suggestion: "fix or remove the kubeconfig file (KUBECONFIG, ~/.kube/config)"}
+		return LoginResult{}, err
 	}
 	server := o.Server
 	if server == "" {
@@ -366,11 +376,9 @@ func Logout(ctx context.Context, o Options) (LogoutResult, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	rules := loadingRules(o.Kubeconfig)
-	raw, err := rules.Load()
+	rules, raw, err := loadKubeconfig(o.Kubeconfig)
 	if err != nil {
-		return LogoutResult{}, &Error{Kind: KindNoConfig, Message: "cannot read the kubeconfig", Err: err,
-			Suggestion: "point KUBECONFIG or --kubeconfig at a readable kubeconfig"}
+		return LogoutResult{}, err
 	}
 	name := raw.CurrentContext
 	if o.Context != "" {
@@ -439,11 +447,9 @@ func SetNamespace(o Options, namespace string) error {
 	if err := CheckProjectName(namespace); err != nil {
 		return err
 	}
-	rules := loadingRules(o.Kubeconfig)
-	raw, err := rules.Load()
+	rules, raw, err := loadKubeconfig(o.Kubeconfig)
 	if err != nil {
-		return &Error{Kind: KindNoConfig, Message: "cannot read the kubeconfig", Err: err,
-			Suggestion: "point KUBECONFIG or --kubeconfig at a readable kubeconfig"}
+		return err
 	}
 	name := raw.CurrentContext
 	if o.Context != "" {

@@ -130,7 +130,13 @@ func (f *listFlags) register(cmd *cobra.Command) {
 }
 
 func (f *listFlags) components(cmd *cobra.Command, app string) (string, []protocol.ComponentSummary, error) {
-	client, err := f.connect(cmd.Context(), f.project)
+	return componentsIn(cmd, &f.clusterFlags, f.project, app)
+}
+
+// componentsIn lists the components of a project ("" = the kubeconfig's),
+// of one app when app is set.
+func componentsIn(cmd *cobra.Command, f *clusterFlags, project, app string) (string, []protocol.ComponentSummary, error) {
+	client, err := f.connect(cmd.Context(), project)
 	if err != nil {
 		return "", nil, err
 	}
@@ -304,4 +310,42 @@ func newAppCommand(streams stdio) *cobra.Command {
 
 func noApp(name, namespace string) error {
 	return fmt.Errorf("no component of app %q in project %s: odod app list lists them (--project for another project)", name, namespace)
+}
+
+// describeByName is odod describe NAME, as odo describe NAME: a
+// component found on the cluster by its labels, no workspace needed.
+func describeByName(cmd *cobra.Command, streams stdio, f *clusterFlags, project, app, name string, asJSON bool) error {
+	ns, comps, err := componentsIn(cmd, f, project, app)
+	if err != nil {
+		return cliError(err)
+	}
+	var found []protocol.ComponentSummary
+	var apps []string
+	for _, c := range comps {
+		if c.Name == name {
+			found = append(found, c)
+			apps = append(apps, c.App)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return fmt.Errorf("no component %q in project %s: odod list lists them (--project, --app to look elsewhere)", name, ns)
+	case len(found) > 1:
+		return fmt.Errorf("component %q is in several apps of project %s (%s): choose one with --app", name, ns, strings.Join(apps, ", "))
+	}
+	if asJSON {
+		return printJSON(streams, found[0])
+	}
+	return printComponents(streams, found)
+}
+
+// completeComponents completes the first argument with the names of the
+// components of --project (and --app).
+func completeComponents(f *clusterFlags, project, app *string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return componentNames(cmd, f, *project, *app, false, toComplete)
+	}
 }

@@ -75,15 +75,15 @@ func projectNames(cmd *cobra.Command, flags *clusterFlags, toComplete string) ([
 	return matching(names, toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
-// componentNames lists the components (component) or apps of the
-// project the flags name.
-func componentNames(cmd *cobra.Command, flags *listFlags, apps bool, toComplete string) ([]string, cobra.ShellCompDirective) {
-	ctx, cancel, cl, err := completionClient(cmd, &flags.clusterFlags, flags.project)
+// componentNames lists the names of the components (of app, when set)
+// or, with apps, of the apps of a project ("" = the kubeconfig's).
+func componentNames(cmd *cobra.Command, flags *clusterFlags, project, app string, apps bool, toComplete string) ([]string, cobra.ShellCompDirective) {
+	ctx, cancel, cl, err := completionClient(cmd, flags, project)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	defer cancel()
-	found, err := cl.ListComponents(ctx, "")
+	found, err := cl.ListComponents(ctx, app)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -104,25 +104,19 @@ func completeApps(flags *listFlags) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return componentNames(cmd, flags, true, toComplete)
+		return componentNames(cmd, &flags.clusterFlags, flags.project, "", true, toComplete)
 	}
 }
 
 // registerNameCompletion completes --project with projects and, where
-// the command has them, --app with apps and --component with
-// components.
+// the command has it, --app with apps.
 func registerNameCompletion(cmd *cobra.Command, flags *listFlags) {
 	_ = cmd.RegisterFlagCompletionFunc("project", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		return projectNames(cmd, &flags.clusterFlags, toComplete)
 	})
 	if cmd.Flags().Lookup("app") != nil {
 		_ = cmd.RegisterFlagCompletionFunc("app", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			return componentNames(cmd, flags, true, toComplete)
-		})
-	}
-	if cmd.Flags().Lookup("component") != nil {
-		_ = cmd.RegisterFlagCompletionFunc("component", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			return componentNames(cmd, flags, false, toComplete)
+			return componentNames(cmd, &flags.clusterFlags, flags.project, "", true, toComplete)
 		})
 	}
 }

@@ -351,12 +351,22 @@ func newLogsCommand(streams stdio) *cobra.Command {
 }
 
 func newDescribeCommand(streams stdio) *cobra.Command {
-	var f componentFlags
+	var (
+		f            componentFlags
+		project, app string
+	)
 	cmd := &cobra.Command{
-		Use:   "describe",
-		Short: "Describe the component: its objects, pod, URLs and storage",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:               "describe [NAME]",
+		Short:             "Describe the component: its objects, pod, URLs and storage (NAME: any component of the project, from the cluster)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeComponents(&f.cluster, &project, &app),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if err := f.out.validate(); err != nil {
+					return err
+				}
+				return describeByName(cmd, streams, &f.cluster, project, app, args[0], f.out.json())
+			}
 			settings, log, err := f.settings(streams)
 			if err != nil {
 				return err
@@ -388,6 +398,11 @@ func newDescribeCommand(streams stdio) *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&project, "project", "", "with NAME: the project to look in (default: the kubeconfig's)")
+	cmd.Flags().StringVar(&app, "app", "", "with NAME: the component's app, when several have a component of that name")
+	_ = cmd.RegisterFlagCompletionFunc("project", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return projectNames(cmd, &f.cluster, toComplete)
+	})
 	return cmd
 }
 

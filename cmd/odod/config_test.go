@@ -97,6 +97,7 @@ users: [{name: u, user: {token: t}}]
 		{"__complete", "project", "set", "--kubeconfig", kubeconfig, ""},
 		{"__complete", "app", "delete", "--kubeconfig", kubeconfig, ""},
 		{"__complete", "list", "--kubeconfig", kubeconfig, "--project", ""},
+		{"__complete", "describe", "--kubeconfig", kubeconfig, ""},
 	} {
 		done := make(chan string, 1)
 		go func() {

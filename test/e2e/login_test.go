@@ -291,6 +291,24 @@ func TestContextsLoginAndClusterWatch(t *testing.T) {
 		t.Fatalf("printenv GREETING in the new pod = %q", env.String())
 	}
 
+	// The same component from a terminal, by name, and completed.
+	var byName protocol.ComponentSummary
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "describe", "web", "--project", ns, "-o", "json")), &byName); err != nil {
+		t.Fatal(err)
+	}
+	if byName.Name != "web" || byName.App != "shop" || byName.Pod != second.Pod {
+		t.Fatalf("odod describe web = %+v", byName)
+	}
+	if out := odod(t, c.Kubeconfig, "__complete", "describe", "--project", ns, "w"); !strings.HasPrefix(out, "web\n") {
+		t.Fatalf("completion of component names: %q", out)
+	}
+	if out := odod(t, c.Kubeconfig, "__complete", "app", "describe", "--project", ns, ""); !strings.HasPrefix(out, "shop\n") {
+		t.Fatalf("completion of app names: %q", out)
+	}
+	if out := odod(t, c.Kubeconfig, "__complete", "project", "set", "odod-login"); !strings.Contains(out, ns+"\n") {
+		t.Fatalf("completion of project names: %q", out)
+	}
+
 	// Log out: a ServiceAccount's token is not revoked, but it is gone
 	// from the kubeconfig, and odod no longer gets in.
 	var logout protocol.LogoutResult
