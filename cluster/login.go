@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -86,6 +89,12 @@ func loadingRules(kubeconfig string) *clientcmd.ClientConfigLoadingRules {
 // the rules that say where changes are written.
 func loadKubeconfig(kubeconfig string) (*clientcmd.ClientConfigLoadingRules, *clientcmdapi.Config, error) {
 	rules := loadingRules(kubeconfig)
+	if kubeconfig != "" {
+		if _, err := os.Stat(kubeconfig); errors.Is(err, fs.ErrNotExist) {
+			// oc login makes the file.
+			return rules, clientcmdapi.NewConfig(), nil
+		}
+	}
 	raw, err := rules.Load()
 	if err != nil {
 		return nil, nil, &Error{Kind: KindNoConfig, Message: "cannot read the kubeconfig", Err: err,

@@ -245,3 +245,24 @@ func TestOAuthAccessTokenName(t *testing.T) {
 		t.Fatal("a JWT is not an OAuth access token")
 	}
 }
+
+// As oc login, a login to a kubeconfig that does not exist yet makes it.
+func TestLoginMakesTheKubeconfig(t *testing.T) {
+	api := newFakeAPIServer(t, false)
+	clusters := newFakeClusters(t, nil)
+	path := filepath.Join(t.TempDir(), "new", "kubeconfig")
+	clusters.Configure(Selection{Kubeconfig: path})
+	c := startServer(t, Options{Clusters: clusters})
+	c.initialize(nil, false)
+	var res protocol.LoginResult
+	if err := c.call(protocol.MethodLogin, protocol.LoginParams{Server: api.URL, Token: "sa-token", InsecureSkipTLSVerify: true}, &res); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.CurrentContext != res.Context || res.Kubeconfig != path || len(raw.Contexts) != 1 {
+		t.Fatalf("new kubeconfig: current %q, %d contexts; login %+v", raw.CurrentContext, len(raw.Contexts), res)
+	}
+}
