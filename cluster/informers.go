@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -80,7 +81,8 @@ type watched struct {
 // the tree shows (a pod's phase and readiness, a workload's ready
 // replicas, a claim's phase, a spec), from the informers' goroutines,
 // until Stop. A user who may not list or watch one of these kinds gets
-// KindUnauthorized naming it.
+// KindUnauthorized naming it; caches that do not fill before ctx's
+// deadline, KindUnreachable.
 func (c *Client) WatchComponents(ctx context.Context, onChange func(ObjectChange)) (*ComponentWatch, error) {
 	sel, err := componentSelector("")
 	if err != nil {
@@ -153,6 +155,10 @@ func (c *Client) WatchComponents(ctx context.Context, onChange func(ObjectChange
 	case <-ctx.Done():
 		w.Stop()
 		<-done
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &Error{Kind: KindUnreachable, Message: "the cluster did not list the components' objects of " + c.namespace + " in time", Err: ctx.Err(),
+				Suggestion: "check that the cluster is running and answers (kubectl get pods -n " + c.namespace + ")"}
+		}
 		return nil, ctx.Err()
 	}
 }

@@ -22,6 +22,9 @@ import (
 // notification when Options.ClusterWatchWindow is not set.
 const defaultClusterWatchWindow = 200 * time.Millisecond
 
+// clusterWatchSyncTimeout bounds the informers' first list.
+const clusterWatchSyncTimeout = 30 * time.Second
+
 // clusterWatchRetry is how long a watch that could not start waits
 // before trying again.
 const clusterWatchRetry = 5 * time.Second
@@ -243,7 +246,9 @@ func (w *clusterWatch) startInformers(ctx context.Context) (*cluster.ComponentWa
 		return nil, ctxName, ns, err
 	}
 	ns = cl.Namespace()
-	cw, err := cl.WatchComponents(ctx, w.add)
+	syncCtx, cancel := context.WithTimeout(ctx, clusterWatchSyncTimeout)
+	defer cancel()
+	cw, err := cl.WatchComponents(syncCtx, w.add)
 	if err != nil {
 		return nil, ctxName, ns, err
 	}

@@ -337,17 +337,14 @@ func TestCLILoginAsANamespaceUser(t *testing.T) {
 	c := testcluster.Require(t)
 	ns := c.Namespace(t, "odod-cli-login")
 	token := namespaceUser(t, c.Client(t), ns, "dev")
-	// A copy of the admin kubeconfig: it trusts the server's authority.
-	adminRaw, err := os.ReadFile(c.Kubeconfig)
+	// A copy of the admin kubeconfig (paths made absolute): it trusts
+	// the server's authority.
+	raw, err := clientcmd.LoadFromFile(c.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, adminRaw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := clientcmd.LoadFromFile(kubeconfig)
-	if err != nil {
+	if err := clientcmd.WriteToFile(*raw, kubeconfig); err != nil {
 		t.Fatal(err)
 	}
 	server := raw.Clusters[raw.Contexts[raw.CurrentContext].Cluster].Server
