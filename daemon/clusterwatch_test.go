@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1os "github.com/openshift/api/apps/v1"
+	routev1 "github.com/openshift/api/route/v1"
+	appsfake "github.com/openshift/client-go/apps/clientset/versioned/fake"
+	routefake "github.com/openshift/client-go/route/clientset/versioned/fake"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -272,4 +276,38 @@ func TestClusterWatchCoalesces(t *testing.T) {
 	if w.window != defaultClusterWatchWindow {
 		t.Fatalf("default window %s", w.window)
 	}
+}
+
+// On OpenShift the watch covers DeploymentConfigs and Routes too.
+func TestClusterWatchOnOpenShift(t *testing.T) {
+	kube := kubefake.NewClientset(namespace("team-a"))
+	apps := appsfake.NewClientset()
+	routes := routefake.NewClientset()
+	clusters := newFakeClusters(t, func(_ context.Context, ns string) (Cluster, error) {
+		return cluster.New(cluster.Clientsets{Kube: kube, Apps: apps, Route: routes}, ns, cluster.Platform{DeploymentConfig: true, Route: true},
+			cluster.WithImageInspector(&cluster.FakeImageInspector{}), cluster.WithExecer(&cluster.FakeExecer{})), nil
+	})
+	c := startServer(t, Options{Clusters: clusters, ClusterWatchWindow: 10 * time.Millisecond})
+	c.initialize(nil, false)
+	if err := c.call(protocol.MethodClusterWatch, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dc := &appsv1os.DeploymentConfig{ObjectMeta: metav1.ObjectMeta{Name: "web-shop", Namespace: "team-a", Labels: componentLabels("web", "shop")}}
+	if _, err := apps.AppsV1().DeploymentConfigs("team-a").Create(ctx, dc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	route := &routev1.Route{ObjectMeta: metav1.ObjectMeta{Name: "site-shop", Namespace: "team-a", Labels: componentLabels("web", "shop")}}
+	if _, err := routes.RouteV1().Routes("team-a").Create(ctx, route, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	c.waitNotification(protocol.MethodClusterDidChange, func(raw json.RawMessage) bool {
+		var p protocol.ClusterDidChangeParams
+		_ = json.Unmarshal(raw, &p)
+		for _, ch := range p.Changes {
+			seen[ch.Kind+"/"+ch.Name] = ch.Type == protocol.ChangeAdded
+		}
+		return seen["DeploymentConfig/web-shop"] && seen["Route/site-shop"]
+	})
 }
