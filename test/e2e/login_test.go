@@ -276,6 +276,7 @@ func TestContextsLoginAndClusterWatch(t *testing.T) {
 	}
 	var second protocol.PushResult
 	e.mustCall(10*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: opened.WorkspaceID}, &second)
+	t.Logf("pushes as the namespace user: %d files to %s, then %d files to %s after config/set", first.FilesCopied, first.Pod, second.FilesCopied, second.Pod)
 	if second.Pod == first.Pod {
 		t.Fatalf("the push after config/set kept pod %s: the environment is the pod's", first.Pod)
 	}
