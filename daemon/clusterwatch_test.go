@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,4 +311,43 @@ func TestClusterWatchOnOpenShift(t *testing.T) {
 		}
 		return seen["DeploymentConfig/web-shop"] && seen["Route/site-shop"]
 	})
+}
+
+// A watch that cannot start again after a switch says why, with a code,
+// and starts once it can.
+func TestClusterWatchSwitchToAForbiddenNamespace(t *testing.T) {
+	kube := kubefake.NewClientset(namespace("team-a"), namespace("team-b"))
+	var forbidden atomic.Bool
+	forbidden.Store(true)
+	kube.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, kruntime.Object, error) {
+		if a.GetNamespace() == "team-b" && forbidden.Load() {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New("no"))
+		}
+		return false, nil, nil
+	})
+	clusters := newFakeClusters(t, func(_ context.Context, ns string) (Cluster, error) { return fakeCluster(ns, kube), nil })
+	c := startServer(t, Options{Clusters: clusters, ClusterWatchWindow: 10 * time.Millisecond})
+	c.initialize(nil, false)
+	if err := c.call(protocol.MethodClusterWatch, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(protocol.MethodClusterUse, protocol.ClusterUseParams{Namespace: "team-b"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := c.didChange(0, func(p protocol.ClusterDidChangeParams) bool { return p.Reset })
+	if p.Error == nil || p.Error.Code != protocol.CodeUnauthorized || p.Namespace != "team-b" || len(p.Error.Data.Suggestions) == 0 {
+		t.Fatalf("reset into a forbidden namespace = %+v (error %+v)", p, p.Error)
+	}
+	forbidden.Store(false)
+	if err := c.call(protocol.MethodClusterUse, protocol.ClusterUseParams{Namespace: "team-b"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p = c.didChange(p.Seq, func(p protocol.ClusterDidChangeParams) bool { return p.Reset })
+	if p.Error != nil || p.Namespace != "team-b" {
+		t.Fatalf("reset once allowed = %+v", p)
+	}
+	var res protocol.ClusterWatchResult
+	if err := c.call(protocol.MethodClusterWatch, nil, &res); err != nil || res.Namespace != "team-b" || !res.Active {
+		t.Fatalf("cluster/watch = %+v, %v", res, err)
+	}
 }
