@@ -115,3 +115,14 @@ users: [{name: u, user: {token: t}}]
 		}
 	}
 }
+
+// odod login -u without -p asks for the password (here stdin, empty).
+func TestLoginAsksForThePassword(t *testing.T) {
+	_, err := odod(t, "login", "https://127.0.0.1:1", "-u", "alice", "--kubeconfig", filepath.Join(t.TempDir(), "kubeconfig"))
+	if err == nil || !strings.Contains(err.Error(), "no password") {
+		t.Fatalf("login -u with no password on stdin: %v", err)
+	}
+	if _, err := odod(t, "login", "https://127.0.0.1:1", "--token", "t", "-u", "alice"); err == nil {
+		t.Fatal("--token and -u together were accepted")
+	}
+}

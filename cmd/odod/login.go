@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/protocol"
@@ -43,6 +49,12 @@ current context's.`,
 			if len(args) == 1 {
 				server = args[0]
 			}
+			if user != "" && pwd == "" {
+				var err error
+				if pwd, err = readPassword(streams); err != nil {
+					return err
+				}
+			}
 			res, err := cluster.Login(cmd.Context(), cluster.LoginOptions{
 				Kubeconfig: flags.kubeconfig, Context: flags.kubeContext, Server: server, Token: token, Username: user,
 				Password: pwd, InsecureSkipTLSVerify: insecureSkipTLSVerify, Namespace: ns, Timeout: flags.timeout,
@@ -63,7 +75,7 @@ current context's.`,
 	}
 	cmd.Flags().StringVar(&token, "token", "", "bearer token")
 	cmd.Flags().StringVarP(&user, "username", "u", "", "username (OpenShift's OAuth server)")
-	cmd.Flags().StringVarP(&pwd, "password", "p", "", "password")
+	cmd.Flags().StringVarP(&pwd, "password", "p", "", "password (asked for when -u is given without it)")
 	cmd.Flags().BoolVar(&insecureSkipTLSVerify, "insecure-skip-tls-verify", false, "accept a server certificate no known authority signed")
 	cmd.Flags().StringVarP(&ns, "namespace", "n", "", "project to use (default: your last one on this server, a ServiceAccount's own, else default)")
 	cmd.MarkFlagsMutuallyExclusive("token", "username")
@@ -103,6 +115,28 @@ func newLogoutCommand(streams stdio) *cobra.Command {
 	out.register(cmd)
 	flags.register(cmd)
 	return cmd
+}
+
+// readPassword asks for the password as oc login does: without echo on a
+// terminal, else the first line of stdin.
+func readPassword(streams stdio) (string, error) {
+	fmt.Fprint(streams.err, "Password: ")
+	defer fmt.Fprintln(streams.err)
+	if f, ok := streams.in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(streams.in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	if line = strings.TrimRight(line, "\r\n"); line == "" {
+		return "", errors.New("no password: pass -p PASSWORD, or give it on stdin")
+	}
+	return line, nil
 }
 
 // newProjectSetCommand is odod project set: the current context's
