@@ -102,6 +102,22 @@ export interface ClientInfo {
 	version?: string;
 }
 
+/** ClusterChange is one object of a component that changed. */
+export interface ClusterChange {
+	/** Kind is Deployment, DeploymentConfig, Service, Route, Ingress, PersistentVolumeClaim or Pod. */
+	kind: string;
+	/** Name is the object's name. */
+	name: string;
+	/** Component and App are its component's (the instance and part-of labels). */
+	component: string;
+	/** App is the component's application. */
+	app: string;
+	/** Type is what happened; within a window an object is reported once, with its first and last change merged (added then changed is added; anything then deleted is deleted). */
+	type: ChangeType;
+	/** State is a Pod's phase (Pending, Running, …) or a PersistentVolumeClaim's (Bound); "" for the other kinds. */
+	state?: string;
+}
+
 /** ClusterContext is one kubeconfig context. */
 export interface ClusterContext {
 	/** Name is the context's name. */
@@ -129,6 +145,26 @@ export interface ClusterContextsResult {
 	contexts: ClusterContext[];
 }
 
+/** ClusterDidChangeParams is odod/cluster/didChange: what changed in the namespace during one window. An editor refreshes the nodes of the components named (or, on reset, the whole namespace) with odod/component/list. */
+export interface ClusterDidChangeParams {
+	/** Context and Namespace are the ones watched. */
+	context: string;
+	/** Namespace is the namespace the changes are in. */
+	namespace: string;
+	/** Seq increases by one with each notification of the connection. */
+	seq: number;
+	/** Time is when the notification was sent. */
+	time: string;
+	/** Reset is true when the watch (re)started on a context or namespace: Changes is empty and the editor reloads the namespace. */
+	reset?: boolean;
+	/** Changes are the objects that changed, sorted by component, app, kind and name. */
+	changes: ClusterChange[];
+	/** Components are the components the changes touch, sorted. */
+	components: ComponentRefParams[];
+	/** Error says why the watch could not start again after a change of context or namespace (the cluster went away, the user may not watch there); odod retries every few seconds and sends a Reset without Error once it watches again. */
+	error?: ClusterWatchError;
+}
+
 /** ClusterInfoParams is odod/cluster/info's params (none). */
 export interface ClusterInfoParams {}
 
@@ -151,6 +187,9 @@ export interface ClusterInfoResult {
 	userGroups?: string[];
 }
 
+/** ClusterUnwatchParams is odod/cluster/unwatch's params (none). */
+export interface ClusterUnwatchParams {}
+
 /** ClusterUseParams chooses the context and namespace odod works in. At least one is required. */
 export interface ClusterUseParams {
 	/** Context is a kubeconfig context; "" keeps the current one. */
@@ -164,6 +203,31 @@ export interface ClusterUseResult {
 	context: string;
 	namespace: string;
 	server: string;
+}
+
+/** ClusterWatchError is an error of the watch, as a request's error would be. */
+export interface ClusterWatchError {
+	/** Code is an error code (ClusterUnreachable, Unauthorized, …). */
+	code: number;
+	/** Message says what happened. */
+	message: string;
+	/** Data holds the suggestions. */
+	data: ErrorData;
+}
+
+/** ClusterWatchParams is odod/cluster/watch's params (none): the watch is on the current context and namespace, and follows odod/cluster/use, odod/project/set and odod/login. */
+export interface ClusterWatchParams {}
+
+/** ClusterWatchResult answers odod/cluster/watch and unwatch. */
+export interface ClusterWatchResult {
+	/** Active is true while changes are reported. */
+	active: boolean;
+	/** Context and Namespace are what is watched ("" once stopped). */
+	context: string;
+	/** Namespace is the namespace watched. */
+	namespace: string;
+	/** WindowMs is how long changes are gathered into one notification. */
+	windowMs: number;
 }
 
 /** ComponentBuildParams asks for an image build. */
@@ -244,6 +308,14 @@ export interface ComponentListResult {
 	namespace: string;
 	/** Components are sorted by app, then name. */
 	components: ComponentSummary[];
+}
+
+/** ComponentRefParams names a component of the namespace. */
+export interface ComponentRefParams {
+	/** Name is the component's name. */
+	name: string;
+	/** App is its application. */
+	app: string;
 }
 
 /** ComponentRollbackParams asks for a rollback. */
@@ -485,6 +557,51 @@ export interface LogParams extends Event {
 	subscriptionId?: string;
 }
 
+/** LoginParams are the server and the credentials: a token, or a username and password (OpenShift's OAuth server only). */
+export interface LoginParams {
+	/** Server is the API server's URL (https://api.example.com:6443); a bare host:port means https. "" = the current context's server. */
+	server?: string;
+	/** Token is a bearer token (an OpenShift sha256~ token, a ServiceAccount token). Either Token or Username and Password. */
+	token?: string;
+	/** Username and Password are exchanged for a token through the cluster's OAuth server (openshift-challenging-client), as oc login -u does. */
+	username?: string;
+	/** Password is Username's password; it is never written anywhere. */
+	password?: string;
+	/** InsecureSkipTLSVerify accepts a server certificate no known authority signed, and is written to the kubeconfig's cluster. By default the certificate must be signed by the authority the kubeconfig already holds for that server, or by the system's. */
+	insecureSkipTLSVerify?: boolean;
+	/** Namespace is the project to work in; "" keeps the one this user last used on this server, else a ServiceAccount's own namespace, else "default". */
+	namespace?: string;
+}
+
+/** LoginResult answers odod/login with what odod now uses. */
+export interface LoginResult {
+	/** Context is the kubeconfig context written and now current, named as oc names it: namespace/server-host-with-dashes:port/user. */
+	context: string;
+	/** Server is the API server's URL. */
+	server: string;
+	/** User is who the token is, by SelfSubjectReview. */
+	user: string;
+	/** Namespace is the project now in use. */
+	namespace: string;
+	/** Kubeconfig is the file written. */
+	kubeconfig: string;
+}
+
+/** LogoutParams is odod/logout's params (none): the current context's user is logged out. */
+export interface LogoutParams {}
+
+/** LogoutResult answers odod/logout. */
+export interface LogoutResult {
+	/** Context is the context whose user was logged out. */
+	context: string;
+	/** User is the kubeconfig's name of the credentials whose token was removed. */
+	user: string;
+	/** Revoked is true when the cluster deleted the OAuth access token; false when the token was not an OAuth token (a ServiceAccount's), or the cluster serves no OAuth tokens: it stays valid until it expires. */
+	revoked: boolean;
+	/** Kubeconfig is the file written. */
+	kubeconfig: string;
+}
+
 /** LogsFollowParams starts streaming the application's output. */
 export interface LogsFollowParams {
 	workspaceId: string;
@@ -583,6 +700,8 @@ export interface ProjectListResult {
 	projects: Project[];
 	/** Complete is false when the user may not list projects: Projects then holds only the current one. */
 	complete: boolean;
+	/** Message says so when Complete is false. */
+	message?: string;
 }
 
 /** ProjectNameParams names a project. */
@@ -877,6 +996,14 @@ export interface WorkspaceStatus {
 	watch: WatchStatus;
 }
 
+/** ChangeType says what happened to an object. */
+export const ChangeType = {
+	Added: "added",
+	Changed: "changed",
+	Deleted: "deleted",
+} as const;
+export type ChangeType = (typeof ChangeType)[keyof typeof ChangeType];
+
 /** ComponentState is the component's state as odod sees it. */
 export const ComponentState = {
 	Absent: "Absent",
@@ -936,6 +1063,10 @@ export const ErrorCodes = {
 	NotFound: -32029,
 	/** the object already exists (a project of that name) or is being deleted. */
 	Conflict: -32030,
+	/** the server's TLS certificate is signed by no authority odod knows (odod/login). */
+	UntrustedCertificate: -32031,
+	/** the cluster cannot log in that way (a username and password where it has no OAuth server). */
+	LoginUnsupported: -32032,
 } as const;
 export type ErrorCodes = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -1093,6 +1224,14 @@ export interface ClientRequests {
 	"odod/component/history": { params: WorkspaceParams; result: ComponentHistoryResult };
 	/** Rolls the workload back to a revision. */
 	"odod/component/rollback": { params: ComponentRollbackParams; result: ComponentRollbackResult };
+	/** Checks credentials against a cluster, writes them to the kubeconfig as oc login does and switches odod to the new context. */
+	"odod/login": { params: LoginParams; result: LoginResult };
+	/** Revokes the current context's OAuth token where the cluster serves OAuth tokens and removes the token from the kubeconfig. */
+	"odod/logout": { params: LogoutParams; result: LogoutResult };
+	/** Starts reporting changes of the current namespace as odod/cluster/didChange. */
+	"odod/cluster/watch": { params: ClusterWatchParams; result: ClusterWatchResult };
+	/** Stops them. */
+	"odod/cluster/unwatch": { params: ClusterUnwatchParams; result: ClusterWatchResult };
 }
 
 /** The notifications a client sends, by method. */
@@ -1131,6 +1270,8 @@ export interface ServerNotifications {
 	"odod/log": { params: LogParams };
 	/** Reports the component's state. */
 	"odod/component/stateChanged": { params: StateChangedParams };
+	/** Carries the changes of a window. */
+	"odod/cluster/didChange": { params: ClusterDidChangeParams };
 }
 
 /** Every method: whether it is a request or a notification, and who sends it. */
@@ -1176,6 +1317,10 @@ export const methods = {
 	"odod/component/build": { kind: "request", direction: "clientToServer" },
 	"odod/component/history": { kind: "request", direction: "clientToServer" },
 	"odod/component/rollback": { kind: "request", direction: "clientToServer" },
+	"odod/login": { kind: "request", direction: "clientToServer" },
+	"odod/logout": { kind: "request", direction: "clientToServer" },
+	"odod/cluster/watch": { kind: "request", direction: "clientToServer" },
+	"odod/cluster/unwatch": { kind: "request", direction: "clientToServer" },
 	"initialized": { kind: "notification", direction: "clientToServer" },
 	"exit": { kind: "notification", direction: "clientToServer" },
 	"$/cancelRequest": { kind: "notification", direction: "clientToServer" },
@@ -1188,4 +1333,5 @@ export const methods = {
 	"odod/push/progress": { kind: "notification", direction: "serverToClient" },
 	"odod/log": { kind: "notification", direction: "serverToClient" },
 	"odod/component/stateChanged": { kind: "notification", direction: "serverToClient" },
+	"odod/cluster/didChange": { kind: "notification", direction: "serverToClient" },
 } as const;

@@ -57,4 +57,10 @@ public interface OdodClient {
 	 */
 	@JsonNotification("odod/component/stateChanged")
 	void componentStateChanged(Protocol.StateChangedParams params);
+
+	/**
+	 * Carries the changes of a window.
+	 */
+	@JsonNotification("odod/cluster/didChange")
+	void clusterDidChange(Protocol.ClusterDidChangeParams params);
 }

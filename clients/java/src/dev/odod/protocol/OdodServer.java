@@ -251,6 +251,30 @@ public interface OdodServer {
 	CompletableFuture<Protocol.ComponentRollbackResult> componentRollback(Protocol.ComponentRollbackParams params);
 
 	/**
+	 * Checks credentials against a cluster, writes them to the kubeconfig as oc login does and switches odod to the new context.
+	 */
+	@JsonRequest("odod/login")
+	CompletableFuture<Protocol.LoginResult> login(Protocol.LoginParams params);
+
+	/**
+	 * Revokes the current context's OAuth token where the cluster serves OAuth tokens and removes the token from the kubeconfig.
+	 */
+	@JsonRequest("odod/logout")
+	CompletableFuture<Protocol.LogoutResult> logout(Protocol.LogoutParams params);
+
+	/**
+	 * Starts reporting changes of the current namespace as odod/cluster/didChange.
+	 */
+	@JsonRequest("odod/cluster/watch")
+	CompletableFuture<Protocol.ClusterWatchResult> clusterWatch(Protocol.ClusterWatchParams params);
+
+	/**
+	 * Stops them.
+	 */
+	@JsonRequest("odod/cluster/unwatch")
+	CompletableFuture<Protocol.ClusterWatchResult> clusterUnwatch(Protocol.ClusterUnwatchParams params);
+
+	/**
 	 * Tells odod the client took the handshake's answer.
 	 */
 	@JsonNotification("initialized")

@@ -177,6 +177,41 @@ public final class Protocol {
 	}
 
 	/**
+	 * ClusterChange is one object of a component that changed.
+	 */
+	public static class ClusterChange {
+		/**
+		 * Kind is Deployment, DeploymentConfig, Service, Route, Ingress, PersistentVolumeClaim or Pod.
+		 */
+		public String kind;
+
+		/**
+		 * Name is the object's name.
+		 */
+		public String name;
+
+		/**
+		 * Component and App are its component's (the instance and part-of labels).
+		 */
+		public String component;
+
+		/**
+		 * App is the component's application.
+		 */
+		public String app;
+
+		/**
+		 * Type is what happened; within a window an object is reported once, with its first and last change merged (added then changed is added; anything then deleted is deleted).
+		 */
+		public String type;
+
+		/**
+		 * State is a Pod's phase (Pending, Running, …) or a PersistentVolumeClaim's (Bound); "" for the other kinds.
+		 */
+		public String state;
+	}
+
+	/**
 	 * ClusterContext is one kubeconfig context.
 	 */
 	public static class ClusterContext {
@@ -233,6 +268,51 @@ public final class Protocol {
 	}
 
 	/**
+	 * ClusterDidChangeParams is odod/cluster/didChange: what changed in the namespace during one window. An editor refreshes the nodes of the components named (or, on reset, the whole namespace) with odod/component/list.
+	 */
+	public static class ClusterDidChangeParams {
+		/**
+		 * Context and Namespace are the ones watched.
+		 */
+		public String context;
+
+		/**
+		 * Namespace is the namespace the changes are in.
+		 */
+		public String namespace;
+
+		/**
+		 * Seq increases by one with each notification of the connection.
+		 */
+		public long seq;
+
+		/**
+		 * Time is when the notification was sent.
+		 */
+		public String time;
+
+		/**
+		 * Reset is true when the watch (re)started on a context or namespace: Changes is empty and the editor reloads the namespace.
+		 */
+		public Boolean reset;
+
+		/**
+		 * Changes are the objects that changed, sorted by component, app, kind and name.
+		 */
+		public List<Protocol.ClusterChange> changes;
+
+		/**
+		 * Components are the components the changes touch, sorted.
+		 */
+		public List<Protocol.ComponentRefParams> components;
+
+		/**
+		 * Error says why the watch could not start again after a change of context or namespace (the cluster went away, the user may not watch there); odod retries every few seconds and sends a Reset without Error once it watches again.
+		 */
+		public Protocol.ClusterWatchError error;
+	}
+
+	/**
 	 * ClusterInfoParams is odod/cluster/info's params (none).
 	 */
 	public static class ClusterInfoParams {
@@ -280,6 +360,12 @@ public final class Protocol {
 	}
 
 	/**
+	 * ClusterUnwatchParams is odod/cluster/unwatch's params (none).
+	 */
+	public static class ClusterUnwatchParams {
+	}
+
+	/**
 	 * ClusterUseParams chooses the context and namespace odod works in. At least one is required.
 	 */
 	public static class ClusterUseParams {
@@ -301,6 +387,57 @@ public final class Protocol {
 		public String context;
 		public String namespace;
 		public String server;
+	}
+
+	/**
+	 * ClusterWatchError is an error of the watch, as a request's error would be.
+	 */
+	public static class ClusterWatchError {
+		/**
+		 * Code is an error code (ClusterUnreachable, Unauthorized, …).
+		 */
+		public long code;
+
+		/**
+		 * Message says what happened.
+		 */
+		public String message;
+
+		/**
+		 * Data holds the suggestions.
+		 */
+		public Protocol.ErrorData data;
+	}
+
+	/**
+	 * ClusterWatchParams is odod/cluster/watch's params (none): the watch is on the current context and namespace, and follows odod/cluster/use, odod/project/set and odod/login.
+	 */
+	public static class ClusterWatchParams {
+	}
+
+	/**
+	 * ClusterWatchResult answers odod/cluster/watch and unwatch.
+	 */
+	public static class ClusterWatchResult {
+		/**
+		 * Active is true while changes are reported.
+		 */
+		public boolean active;
+
+		/**
+		 * Context and Namespace are what is watched ("" once stopped).
+		 */
+		public String context;
+
+		/**
+		 * Namespace is the namespace watched.
+		 */
+		public String namespace;
+
+		/**
+		 * WindowMs is how long changes are gathered into one notification.
+		 */
+		public long windowMs;
 	}
 
 	/**
@@ -455,6 +592,21 @@ public final class Protocol {
 		 * Components are sorted by app, then name.
 		 */
 		public List<Protocol.ComponentSummary> components;
+	}
+
+	/**
+	 * ComponentRefParams names a component of the namespace.
+	 */
+	public static class ComponentRefParams {
+		/**
+		 * Name is the component's name.
+		 */
+		public String name;
+
+		/**
+		 * App is its application.
+		 */
+		public String app;
 	}
 
 	/**
@@ -929,6 +1081,102 @@ public final class Protocol {
 	}
 
 	/**
+	 * LoginParams are the server and the credentials: a token, or a username and password (OpenShift's OAuth server only).
+	 */
+	public static class LoginParams {
+		/**
+		 * Server is the API server's URL (https://api.example.com:6443); a bare host:port means https. "" = the current context's server.
+		 */
+		public String server;
+
+		/**
+		 * Token is a bearer token (an OpenShift sha256~ token, a ServiceAccount token). Either Token or Username and Password.
+		 */
+		public String token;
+
+		/**
+		 * Username and Password are exchanged for a token through the cluster's OAuth server (openshift-challenging-client), as oc login -u does.
+		 */
+		public String username;
+
+		/**
+		 * Password is Username's password; it is never written anywhere.
+		 */
+		public String password;
+
+		/**
+		 * InsecureSkipTLSVerify accepts a server certificate no known authority signed, and is written to the kubeconfig's cluster. By default the certificate must be signed by the authority the kubeconfig already holds for that server, or by the system's.
+		 */
+		public Boolean insecureSkipTLSVerify;
+
+		/**
+		 * Namespace is the project to work in; "" keeps the one this user last used on this server, else a ServiceAccount's own namespace, else "default".
+		 */
+		public String namespace;
+	}
+
+	/**
+	 * LoginResult answers odod/login with what odod now uses.
+	 */
+	public static class LoginResult {
+		/**
+		 * Context is the kubeconfig context written and now current, named as oc names it: namespace/server-host-with-dashes:port/user.
+		 */
+		public String context;
+
+		/**
+		 * Server is the API server's URL.
+		 */
+		public String server;
+
+		/**
+		 * User is who the token is, by SelfSubjectReview.
+		 */
+		public String user;
+
+		/**
+		 * Namespace is the project now in use.
+		 */
+		public String namespace;
+
+		/**
+		 * Kubeconfig is the file written.
+		 */
+		public String kubeconfig;
+	}
+
+	/**
+	 * LogoutParams is odod/logout's params (none): the current context's user is logged out.
+	 */
+	public static class LogoutParams {
+	}
+
+	/**
+	 * LogoutResult answers odod/logout.
+	 */
+	public static class LogoutResult {
+		/**
+		 * Context is the context whose user was logged out.
+		 */
+		public String context;
+
+		/**
+		 * User is the kubeconfig's name of the credentials whose token was removed.
+		 */
+		public String user;
+
+		/**
+		 * Revoked is true when the cluster deleted the OAuth access token; false when the token was not an OAuth token (a ServiceAccount's), or the cluster serves no OAuth tokens: it stays valid until it expires.
+		 */
+		public boolean revoked;
+
+		/**
+		 * Kubeconfig is the file written.
+		 */
+		public String kubeconfig;
+	}
+
+	/**
 	 * LogsFollowParams starts streaming the application's output.
 	 */
 	public static class LogsFollowParams {
@@ -1094,6 +1342,11 @@ public final class Protocol {
 		 * Complete is false when the user may not list projects: Projects then holds only the current one.
 		 */
 		public boolean complete;
+
+		/**
+		 * Message says so when Complete is false.
+		 */
+		public String message;
 	}
 
 	/**
@@ -1589,6 +1842,17 @@ public final class Protocol {
 	}
 
 	/**
+	 * ChangeType says what happened to an object.
+	 */
+	public static final class ChangeType {
+		private ChangeType() {
+		}
+		public static final String ADDED = "added";
+		public static final String CHANGED = "changed";
+		public static final String DELETED = "deleted";
+	}
+
+	/**
 	 * ComponentState is the component's state as odod sees it.
 	 */
 	public static final class ComponentState {
@@ -1697,7 +1961,15 @@ public final class Protocol {
 		/**
 		 * the object already exists (a project of that name) or is being deleted.
 		 */
-		CONFLICT(-32030);
+		CONFLICT(-32030),
+		/**
+		 * the server's TLS certificate is signed by no authority odod knows (odod/login).
+		 */
+		UNTRUSTED_CERTIFICATE(-32031),
+		/**
+		 * the cluster cannot log in that way (a username and password where it has no OAuth server).
+		 */
+		LOGIN_UNSUPPORTED(-32032);
 
 		private final int value;
 
@@ -1891,6 +2163,10 @@ public final class Protocol {
 		public static final String COMPONENT_BUILD = "odod/component/build";
 		public static final String COMPONENT_HISTORY = "odod/component/history";
 		public static final String COMPONENT_ROLLBACK = "odod/component/rollback";
+		public static final String LOGIN = "odod/login";
+		public static final String LOGOUT = "odod/logout";
+		public static final String CLUSTER_WATCH = "odod/cluster/watch";
+		public static final String CLUSTER_UNWATCH = "odod/cluster/unwatch";
 		public static final String INITIALIZED = "initialized";
 		public static final String EXIT = "exit";
 		public static final String CANCEL_REQUEST = "$/cancelRequest";
@@ -1903,5 +2179,6 @@ public final class Protocol {
 		public static final String PUSH_PROGRESS = "odod/push/progress";
 		public static final String LOG = "odod/log";
 		public static final String COMPONENT_STATE_CHANGED = "odod/component/stateChanged";
+		public static final String CLUSTER_DID_CHANGE = "odod/cluster/didChange";
 	}
 }
