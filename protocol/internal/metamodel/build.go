@@ -3,16 +3,19 @@ package metamodel
 import (
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/constant"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/odod-dev/odod/protocol"
@@ -132,6 +135,9 @@ func load(dir string) (*builder, error) {
 			return nil, fmt.Errorf("parsing the protocol package: %w", err)
 		}
 		files = append(files, f)
+	}
+	if err := knowGOROOT(); err != nil {
+		return nil, err
 	}
 	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
 	pkg, err := conf.Check("github.com/odod-dev/odod/protocol", fset, files, nil)
@@ -565,3 +571,20 @@ func (b *builder) errorCodes() (*Enumeration, error) {
 	}
 	return e, nil
 }
+
+// knowGOROOT makes sure go/build knows where the standard library is: the
+// source importer reads it from build.Default.GOROOT, which a binary built
+// with -trimpath (as make builds everything) leaves empty. Like go/packages,
+// it asks the go command. build.Default is the importer's only input for
+// this, hence the one write to it.
+var knowGOROOT = sync.OnceValue(func() error {
+	if build.Default.GOROOT != "" {
+		return nil
+	}
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return fmt.Errorf("finding the standard library (go env GOROOT): %w; put the go command on PATH", err)
+	}
+	build.Default.GOROOT = strings.TrimSpace(string(out))
+	return nil
+})
