@@ -281,6 +281,8 @@ func Desired(spec ComponentSpec) (Objects, error) {
 		objs.Service = svc
 	}
 
+	objs.Secrets = append(objs.Secrets, linkSecrets(s, ref, meta)...)
+
 	for _, u := range s.URL {
 		if err := addURL(&objs, spec, ref, u, ports); err != nil {
 			return Objects{}, err
@@ -520,6 +522,7 @@ func podSpec(spec ComponentSpec, ref ComponentRef, paths S2IPaths, ports []corev
 			Args:            appArgs,
 			Ports:           ports,
 			Env:             envVars(spec.Settings, paths),
+			EnvFrom:         linkEnvFrom(spec.Settings, ref),
 			Resources:       resources,
 			VolumeMounts:    mounts,
 		}},

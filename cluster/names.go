@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"fmt"
-	"github.com/odod-dev/odod/initimage"
 	"strings"
+
+	"github.com/odod-dev/odod/config"
+	"github.com/odod-dev/odod/initimage"
 
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -99,6 +101,10 @@ func truncateName(name string, limit int) string {
 }
 
 // secretKeyName is odo's COMPONENT_<NAME>_<KEY>.
-func secretKeyName(component, key string) string {
-	return fmt.Sprintf("COMPONENT_%s_%s", strings.ReplaceAll(strings.ToUpper(component), "-", "_"), strings.ToUpper(key))
+func secretKeyName(component, key string) string { return config.LinkEnvName(component, key) }
+
+// LinkSecretName is the Secret a component makes for its link to a plain
+// Service: <object name>-link-<service>-<port>.
+func (r ComponentRef) LinkSecretName(service string, port int) string {
+	return truncateName(fmt.Sprintf("%s-link-%s-%d", r.ObjectName(), service, port), 253)
 }

@@ -61,6 +61,11 @@ type Cataloger interface {
 	Catalog(ctx context.Context) ([]cluster.CatalogEntry, error)
 }
 
+// Linker lists what a component can link to.
+type Linker interface {
+	LinkTargets(ctx context.Context, app string) ([]cluster.LinkTarget, error)
+}
+
 // Cluster is every role: what a Connector returns. *cluster.Client is one.
 type Cluster interface {
 	Resolver
@@ -72,6 +77,7 @@ type Cluster interface {
 	LogFollower
 	Deleter
 	Cataloger
+	Linker
 }
 
 // Connector reaches the cluster for a namespace ("" = the kubeconfig's).

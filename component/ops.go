@@ -196,7 +196,7 @@ func (s *Settings) Describe(ctx context.Context) (protocol.DescribeResult, error
 	out := protocol.DescribeResult{
 		Name: cfg.ComponentSettings.Name, App: cfg.ComponentSettings.App(), Type: cfg.ComponentSettings.Type,
 		Namespace: d.Namespace, Pod: d.Pod.Pod, Reason: d.Pod.Reason,
-		Objects: []protocol.ObjectRef{}, ForwardedPorts: []protocol.PortForwardResult{},
+		Objects: []protocol.ObjectRef{}, ForwardedPorts: []protocol.PortForwardResult{}, Links: links(cfg),
 	}
 	for _, o := range d.Objects {
 		out.Objects = append(out.Objects, protocol.ObjectRef{Kind: o.Kind, Name: o.Name})

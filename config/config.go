@@ -119,6 +119,9 @@ type ComponentSettings struct {
 	// build API (host[:port][/path], e.g. 127.0.0.1:5000/me); the cluster
 	// must be able to pull from it. odod's own key.
 	Registry string `json:"Registry,omitempty"`
+	// Link lists the components and Services this one links to (odod's
+	// own setting, see ComponentLink).
+	Link []ComponentLink `json:"Link,omitempty"`
 }
 
 // ComponentStorageSettings is one storage mount, as odo's.

@@ -311,3 +311,49 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLinks(t *testing.T) {
+	cfg := New("frontend", "nodejs")
+	if err := cfg.AddLink(ComponentLink{Name: "backend", Port: 8080}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.AddLink(ComponentLink{Name: "backend", Port: 9090}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.ComponentSettings.Link) != 1 || cfg.ComponentSettings.Link[0].Port != 9090 {
+		t.Fatalf("relinking changes the port in place: %+v", cfg.ComponentSettings.Link)
+	}
+	for _, bad := range []ComponentLink{
+		{Name: "frontend", Port: 8080},
+		{Name: "Bad_Name", Port: 8080},
+		{Name: "db", Port: 0},
+		{Name: "db", Port: 5432, Kind: "database"},
+	} {
+		if err := cfg.AddLink(bad); err == nil {
+			t.Errorf("AddLink(%+v) accepted", bad)
+		}
+	}
+	if len(cfg.ComponentSettings.Link) != 1 {
+		t.Fatalf("a rejected link was kept: %+v", cfg.ComponentSettings.Link)
+	}
+	dir := t.TempDir()
+	if err := Save(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.ComponentSettings.Link) != 1 || back.ComponentSettings.Link[0] != (ComponentLink{Name: "backend", Port: 9090}) {
+		t.Fatalf("links after a round trip: %+v", back.ComponentSettings.Link)
+	}
+	if err := back.RemoveLink("db"); !errors.Is(err, ErrLinkNotFound) {
+		t.Fatalf("RemoveLink(db) = %v", err)
+	}
+	if err := back.RemoveLink("backend"); err != nil || len(back.ComponentSettings.Link) != 0 {
+		t.Fatalf("RemoveLink(backend) = %v, links %+v", err, back.ComponentSettings.Link)
+	}
+	if h, p := (ComponentLink{Name: "my-db"}).EnvNames(); h != "COMPONENT_MY_DB_HOST" || p != "COMPONENT_MY_DB_PORT" {
+		t.Errorf("EnvNames = %s %s", h, p)
+	}
+}

@@ -151,6 +151,7 @@ func (c *LocalConfig) Validate() error {
 	v.minMax(cs+"MinMemory", s.MinMemory, cs+"MaxMemory", s.MaxMemory)
 	v.storage(s.Storage)
 	v.urls(s.URL, portSet)
+	v.links(s.Link, s.Name)
 	seenEnv := map[string]bool{}
 	for i, e := range s.Envs {
 		field := fmt.Sprintf("%sEnvs[%d]", cs, i)

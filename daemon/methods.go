@@ -128,6 +128,8 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodComponentBuild, concurrent, (*Server).buildImage),
 		request(protocol.MethodComponentHistory, concurrent, (*Server).history),
 		request(protocol.MethodComponentRollback, concurrent, (*Server).rollback),
+		request(protocol.MethodLink, alone, (*Server).link),
+		request(protocol.MethodUnlink, alone, (*Server).unlink),
 
 		// The cluster, without a workspace.
 		request(protocol.MethodClusterContexts, concurrent, (*Server).clusterContexts),

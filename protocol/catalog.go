@@ -92,6 +92,8 @@ func Methods() []MethodInfo {
 		{MethodClusterWatch, Request, ClientToServer, ClusterWatchParams{}, ClusterWatchResult{}},
 		{MethodClusterUnwatch, Request, ClientToServer, ClusterUnwatchParams{}, ClusterWatchResult{}},
 		{MethodClusterDidChange, Notification, ServerToClient, ClusterDidChangeParams{}, nil},
+		{MethodLink, Request, ClientToServer, LinkParams{}, LinkResult{}},
+		{MethodUnlink, Request, ClientToServer, UnlinkParams{}, LinkResult{}},
 	}
 }
 

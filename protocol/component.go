@@ -393,6 +393,9 @@ type DescribeResult struct {
 	Objects   []ObjectRef    `json:"objects"`
 	URLs      []URL          `json:"urls"`
 	Storage   []Storage      `json:"storage"`
+	// Links are the component's links (odod/link), as its settings hold
+	// them.
+	Links []Link `json:"links"`
 	// ForwardedPorts are the daemon's port forwards to the component.
 	ForwardedPorts []PortForwardResult `json:"forwardedPorts"`
 	LastPush       *PushResult         `json:"lastPush,omitempty"`

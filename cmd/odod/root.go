@@ -79,6 +79,8 @@ the same engine for a terminal.`,
 		newLoginCommand(streams),
 		newLogoutCommand(streams),
 		newConfigCommand(streams),
+		newLinkCommand(streams),
+		newUnlinkCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}
