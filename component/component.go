@@ -89,6 +89,8 @@ type Component struct {
 type forward struct {
 	result protocol.PortForwardResult
 	stop   func()
+	// debug is set on the debug session's forward (odod/debug/start).
+	debug *protocol.DebugSession
 }
 
 // New makes a component for a workspace.

@@ -68,6 +68,7 @@ func TestLinkMethodsOnAFakeCluster(t *testing.T) {
 		{"several ports", protocol.MethodLink, protocol.LinkParams{WorkspaceID: ws, To: "api"}, protocol.CodeInvalidParams, "port"},
 		{"no target", protocol.MethodLink, protocol.LinkParams{WorkspaceID: ws}, protocol.CodeInvalidParams, "odod/component/list"},
 		{"not linked", protocol.MethodUnlink, protocol.UnlinkParams{WorkspaceID: ws, To: "api"}, protocol.CodeNotFound, "describe"},
+		{"not debugging", protocol.MethodDebugStop, protocol.WorkspaceParams{WorkspaceID: ws}, protocol.CodeNotFound, "debug/start"},
 	} {
 		err := c.call(tc.method, tc.params, nil)
 		if got := rpcCode(t, err); got != tc.code {
@@ -78,5 +79,12 @@ func TestLinkMethodsOnAFakeCluster(t *testing.T) {
 		if len(d.Suggestions) == 0 || !strings.Contains(err.Error()+d.Suggestions[0].Action, tc.says) {
 			t.Errorf("%s: %v %+v does not say %q", tc.name, err, d, tc.says)
 		}
+	}
+	var info protocol.DebugInfoResult
+	if err := c.call(protocol.MethodDebugInfo, protocol.WorkspaceParams{WorkspaceID: ws}, &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Session != nil || info.DebugPort != 5858 || !info.DevMode {
+		t.Fatalf("debug/info = %+v", info)
 	}
 }

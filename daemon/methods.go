@@ -130,6 +130,9 @@ func newMethodTable() map[string]method {
 		request(protocol.MethodComponentRollback, concurrent, (*Server).rollback),
 		request(protocol.MethodLink, alone, (*Server).link),
 		request(protocol.MethodUnlink, alone, (*Server).unlink),
+		request(protocol.MethodDebugStart, concurrent, (*Server).debugStart),
+		request(protocol.MethodDebugInfo, concurrent, (*Server).debugInfo),
+		request(protocol.MethodDebugStop, concurrent, (*Server).debugStop),
 
 		// The cluster, without a workspace.
 		request(protocol.MethodClusterContexts, concurrent, (*Server).clusterContexts),

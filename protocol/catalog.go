@@ -94,6 +94,9 @@ func Methods() []MethodInfo {
 		{MethodClusterDidChange, Notification, ServerToClient, ClusterDidChangeParams{}, nil},
 		{MethodLink, Request, ClientToServer, LinkParams{}, LinkResult{}},
 		{MethodUnlink, Request, ClientToServer, UnlinkParams{}, LinkResult{}},
+		{MethodDebugStart, Request, ClientToServer, DebugStartParams{}, DebugSession{}},
+		{MethodDebugInfo, Request, ClientToServer, WorkspaceParams{}, DebugInfoResult{}},
+		{MethodDebugStop, Request, ClientToServer, WorkspaceParams{}, nil},
 	}
 }
 

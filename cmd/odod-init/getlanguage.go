@@ -7,24 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+
+	"github.com/odod-dev/odod/container/scripts"
 )
 
-// languageFor maps a builder image's name label (ODO_S2I_BUILDER_IMG) to
-// the language-scripts directory, as odo's image-mappings.json does; an
-// explicit ODO_S2I_LANGUAGE wins. "" means: use the builder's own scripts.
+// languageFor is scripts.Language: the language-scripts directory of a
+// builder image's name label, or "" for the builder's own scripts.
 func languageFor(builderImage, override string) string {
-	if override = strings.TrimSpace(strings.ToLower(override)); override != "" {
-		return override
-	}
-	name := strings.ToLower(builderImage)
-	switch {
-	case strings.Contains(name, "nodejs"):
-		return "nodejs"
-	case strings.Contains(name, "openjdk"), strings.Contains(name, "java"):
-		return "java"
-	}
-	return ""
+	return scripts.Language(builderImage, override)
 }
 
 func runGetLanguage(_ context.Context, _ []string, stdout, _ io.Writer) int {

@@ -81,6 +81,7 @@ the same engine for a terminal.`,
 		newConfigCommand(streams),
 		newLinkCommand(streams),
 		newUnlinkCommand(streams),
+		newDebugCommand(streams),
 	} {
 		root.AddCommand(sub)
 	}
