@@ -45,7 +45,7 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 		return c.pushGit(ctx, cfg, run, opts)
 	}
 	if opts.DryRun {
-		return c.dryRun(ctx, opts), nil
+		return c.dryRun(ctx, opts)
 	}
 
 	run.report(protocol.PhaseApply, odsync.Progress{})
@@ -215,7 +215,9 @@ func (c *Component) syncFiles(ctx context.Context, ex Execer, pod cluster.Pod, p
 	if full {
 		idx.MarkAllPending()
 	}
-	s.changes = idx.Pending()
+	if s.changes, err = c.pushable(idx.Pending()); err != nil {
+		return s, err
+	}
 	plan, err := c.plan(ctx, s.changes, full, tr)
 	if err != nil {
 		return s, syncFailed(err)
@@ -417,10 +419,13 @@ func (c *Component) propagateDeletes(ctx context.Context, tr odsync.Transport, p
 }
 
 // dryRun plans from the index alone.
-func (c *Component) dryRun(ctx context.Context, opts PushOptions) protocol.PushResult {
+func (c *Component) dryRun(ctx context.Context, opts PushOptions) (protocol.PushResult, error) {
 	idx := c.opts.Index
 	_ = idx.Flush(ctx) // a dry run shows what it can; a closed index has nothing pending
-	cs := idx.Pending()
+	cs, err := c.pushable(idx.Pending())
+	if err != nil {
+		return protocol.PushResult{}, err
+	}
 	var plan odsync.Plan
 	full := opts.Force || idx.LastPodUID() == ""
 	if full {
@@ -438,5 +443,5 @@ func (c *Component) dryRun(ctx context.Context, opts PushOptions) protocol.PushR
 		res.Operations = append(res.Operations, o)
 	}
 	res.FilesCopied, res.FilesDeleted, res.Bytes = plan.Files, plan.Deletes, plan.Bytes
-	return res
+	return res, nil
 }
