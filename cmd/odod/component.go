@@ -394,6 +394,9 @@ func newDescribeCommand(streams stdio) *cobra.Command {
 			for _, s := range d.Storage {
 				fmt.Fprintf(w, "Storage:\t%s %s at %s, %s\n", s.Name, s.Size, s.Path, s.State)
 			}
+			for _, l := range d.Links {
+				fmt.Fprintf(w, "Link:\t%s %s port %d: %s\n", l.Kind, l.Name, l.Port, strings.Join(l.Env, ", "))
+			}
 			return w.Flush()
 		},
 	}
