@@ -405,7 +405,7 @@ func (s *Server) create(ctx context.Context, _ *jsonrpc2.Conn, p protocol.Compon
 	}
 	defer sess.editSettings()()
 	res, err := component.Create(ctx, sess.root, component.CreateRequest{
-		Type: p.Type, Name: p.Name, Project: p.Project, App: p.App, Ports: p.Ports, Env: p.Env, Force: p.Force,
+		Type: p.Type, Name: p.Name, Project: p.Project, App: p.App, Ports: p.Ports, Env: p.Env, Force: p.Force, Binary: p.Binary,
 		Git: p.Git, Ref: p.Ref, ContextDir: p.ContextDir, Registry: p.Registry,
 	}, s.connectComponent, s.opts.Clusters.DefaultNamespace)
 	if err != nil {

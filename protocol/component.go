@@ -100,6 +100,9 @@ type ComponentCreateParams struct {
 	// Registry is where odod's own builds push images on a cluster without
 	// a build API (host[:port][/path]); the cluster must pull from it.
 	Registry string `json:"registry,omitempty"`
+	// Binary makes a binary component: the artifact (e.g. target/app.jar,
+	// relative to the workspace) is pushed alone, and only when it changed.
+	Binary string `json:"binary,omitempty"`
 }
 
 // ComponentSettings are a component's settings as create wrote them.
