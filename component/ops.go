@@ -84,7 +84,7 @@ func (c *Component) PortForward(ctx context.Context, localPort, remotePort int) 
 	c.mu.Unlock()
 	go func() {
 		defer close(done)
-		c.keepForwarding(fwdCtx, cl, cfg, pf, remotePort)
+		c.keepForwarding(fwdCtx, cl, cfg, pf, podName, remotePort)
 	}()
 	return res, nil
 }
@@ -109,15 +109,30 @@ func (c *Component) openForward(ctx context.Context, cl PortForwarder, cfg *conf
 // forwardRetry is the wait between attempts to reopen a broken forward.
 const forwardRetry = 500 * time.Millisecond
 
-// keepForwarding reopens pf's tunnel whenever it ends, until ctx ends.
-func (c *Component) keepForwarding(ctx context.Context, cl PortForwarder, cfg *config.LocalConfig, pf *cluster.PortForward, remotePort int) {
+// forwardPodCheck is how often a forward checks that it still reaches the
+// component's current pod: an idle tunnel to a deleted pod does not break
+// until something connects through it.
+const forwardPodCheck = 2 * time.Second
+
+// keepForwarding reopens pf's tunnel whenever it ends or the component's
+// running pod is no longer pod, until ctx ends.
+func (c *Component) keepForwarding(ctx context.Context, cl PortForwarder, cfg *config.LocalConfig, pf *cluster.PortForward, pod string, remotePort int) {
 	local := pf.LocalPort
+	check := time.NewTicker(forwardPodCheck)
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			_ = pf.Close()
 			return
 		case <-pf.Done():
+		case <-check.C:
+			st, err := cl.PodStatus(ctx, ref(cfg))
+			if err != nil || st.State != cluster.StateRunning || st.Pod == "" || st.Pod == pod {
+				continue
+			}
+			c.log.Debug("the component's pod changed; moving the port-forward", zap.Int("localPort", local), zap.String("from", pod), zap.String("to", st.Pod))
+			_ = pf.Close()
 		}
 		c.log.Debug("port-forward ended; reopening it", zap.Int("localPort", local))
 		for {
@@ -126,9 +141,9 @@ func (c *Component) keepForwarding(ctx context.Context, cl PortForwarder, cfg *c
 				return
 			case <-time.After(forwardRetry):
 			}
-			next, pod, err := c.openForward(ctx, cl, cfg, local, remotePort)
+			next, nextPod, err := c.openForward(ctx, cl, cfg, local, remotePort)
 			if err == nil {
-				pf = next
+				pf, pod = next, nextPod
 				c.mu.Lock()
 				if f, ok := c.forwards[local]; ok {
 					f.result.Pod = pod
