@@ -146,6 +146,8 @@ type buildersOptions struct {
 	CacheDir     string
 	Busybox      string
 	NodejsRootfs string
+	// JavaRootfs is the Java builder's rootfs; no Java builder when "".
+	JavaRootfs string
 	// CABundle, when set, is the machine's CA bundle, trusted by Node.js and
 	// npm in the Node.js builder (NODE_EXTRA_CA_CERTS): a machine behind a
 	// TLS-inspecting proxy reaches the npm registry only through its CAs.
@@ -174,6 +176,13 @@ func buildAndPushBuilders(ctx context.Context, opts buildersOptions, stdout io.W
 			inputs: []string{opts.Busybox},
 			build:  func() (v1.Image, error) { return testBuilder(opts.Busybox) },
 		},
+	}
+	if opts.JavaRootfs != "" {
+		builders = append(builders, builder{
+			stream: "java", repo: "odod/java-builder",
+			inputs: []string{opts.JavaRootfs},
+			build:  func() (v1.Image, error) { return javaBuilder(opts.JavaRootfs) },
+		})
 	}
 	for _, b := range builders {
 		img, err := cachedImage(filepath.Join(opts.CacheDir, b.stream), b, opts.Log)
@@ -347,6 +356,13 @@ func builderConfig(stream string) v1.Config {
 			"NPM_CONFIG_PREFIX="+appRoot+"/.npm-global",
 			"NPM_RUN=start",
 			"PORT=8080")
+	case "java":
+		labels["io.openshift.tags"] = "builder,java,openjdk"
+		labels["io.k8s.description"] = "OpenJDK 17 from Debian bookworm (javac, no Maven), built locally for odod's tests and demo"
+		env = append(env,
+			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64",
+			"PORT=8080")
 	default:
 		labels["io.openshift.tags"] = "builder,test"
 		labels["io.k8s.description"] = "busybox S2I builder for odod's tests"
@@ -429,6 +445,23 @@ func nodejsBuilder(rootfs, caBundle string) (v1.Image, error) {
 		config.Env = append(config.Env, "NODE_EXTRA_CA_CERTS="+machineCAPath)
 	}
 	return imageFrom(config, layers...)
+}
+
+// javaBuilder is the Debian OpenJDK 17 rootfs with the S2I layer.
+func javaBuilder(rootfs string) (v1.Image, error) {
+	base, err := tarball.LayerFromFile(rootfs, tarball.WithCompressionLevel(gzip.BestSpeed))
+	if err != nil {
+		return nil, fmt.Errorf("rootfs layer from %s: %w", rootfs, err)
+	}
+	entries, err := s2iLayerEntries("java")
+	if err != nil {
+		return nil, err
+	}
+	s2i, err := tarLayer(entries)
+	if err != nil {
+		return nil, err
+	}
+	return imageFrom(builderConfig("java"), base, s2i)
 }
 
 // testBuilder is a busybox system: the static busybox, a link per applet

@@ -3,7 +3,7 @@
 // runs it; see `hack/images help`.
 //
 //	imagebuild pause-layout --binary PATH --out DIR
-//	imagebuild builders --registry HOST:PORT --cache DIR --busybox PATH --nodejs-rootfs TAR [--ca-bundle PEM]
+//	imagebuild builders --registry HOST:PORT --cache DIR --busybox PATH --nodejs-rootfs TAR [--java-rootfs TAR] [--ca-bundle PEM]
 //
 // builders prints one line per image pushed: "<imagestream> <ref> <digest>".
 package main
@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		flags.StringVar(&opts.CacheDir, "cache", "", "directory caching the built images as OCI layouts")
 		flags.StringVar(&opts.Busybox, "busybox", "/bin/busybox", "a static busybox for the test builder")
 		flags.StringVar(&opts.NodejsRootfs, "nodejs-rootfs", "", "tarball of the Node.js builder's Debian rootfs")
+		flags.StringVar(&opts.JavaRootfs, "java-rootfs", "", "tarball of the Java builder's Debian rootfs (OpenJDK 17); no Java builder without it")
 		flags.StringVar(&opts.CABundle, "ca-bundle", "", "the machine's CA bundle, trusted by Node.js and npm in the Node.js builder")
 		if err := flags.Parse(args[1:]); err != nil {
 			return err
