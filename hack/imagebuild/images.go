@@ -414,12 +414,13 @@ func nonEmpty(ss ...string) []string {
 // machineCAPath is where the Node.js builder keeps the machine's CA bundle.
 const machineCAPath = "/etc/ssl/certs/odod-machine-cas.pem"
 
-func nodejsBuilder(rootfs, caBundle string) (v1.Image, error) {
+// rootfsLayers are a builder's Debian rootfs tarball and its S2I layer.
+func rootfsLayers(stream, rootfs string) ([]v1.Layer, error) {
 	base, err := tarball.LayerFromFile(rootfs, tarball.WithCompressionLevel(gzip.BestSpeed))
 	if err != nil {
 		return nil, fmt.Errorf("rootfs layer from %s: %w", rootfs, err)
 	}
-	entries, err := s2iLayerEntries("nodejs")
+	entries, err := s2iLayerEntries(stream)
 	if err != nil {
 		return nil, err
 	}
@@ -427,8 +428,15 @@ func nodejsBuilder(rootfs, caBundle string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return []v1.Layer{base, s2i}, nil
+}
+
+func nodejsBuilder(rootfs, caBundle string) (v1.Image, error) {
+	layers, err := rootfsLayers("nodejs", rootfs)
+	if err != nil {
+		return nil, err
+	}
 	config := builderConfig("nodejs")
-	layers := []v1.Layer{base, s2i}
 	if caBundle != "" {
 		body, err := os.ReadFile(caBundle)
 		if err != nil {
@@ -449,19 +457,11 @@ func nodejsBuilder(rootfs, caBundle string) (v1.Image, error) {
 
 // javaBuilder is the Debian OpenJDK 17 rootfs with the S2I layer.
 func javaBuilder(rootfs string) (v1.Image, error) {
-	base, err := tarball.LayerFromFile(rootfs, tarball.WithCompressionLevel(gzip.BestSpeed))
-	if err != nil {
-		return nil, fmt.Errorf("rootfs layer from %s: %w", rootfs, err)
-	}
-	entries, err := s2iLayerEntries("java")
+	layers, err := rootfsLayers("java", rootfs)
 	if err != nil {
 		return nil, err
 	}
-	s2i, err := tarLayer(entries)
-	if err != nil {
-		return nil, err
-	}
-	return imageFrom(builderConfig("java"), base, s2i)
+	return imageFrom(builderConfig("java"), layers...)
 }
 
 // testBuilder is a busybox system: the static busybox, a link per applet

@@ -5,7 +5,6 @@ package e2e
 import (
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,9 +60,7 @@ func TestJavaComponentAndDebug(t *testing.T) {
 
 	dir := t.TempDir()
 	copyTree(t, filepath.Join("..", "..", "testdata", "java-hello"), dir)
-	var opened protocol.WorkspaceOpenResult
-	e.mustCall(time.Minute, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: dir}).String()}, &opened)
-	ws := opened.WorkspaceID
+	ws := e.open(dir)
 	var catalog protocol.CatalogListResult
 	e.mustCall(time.Minute, protocol.MethodCatalogList, protocol.CatalogListParams{WorkspaceID: ws}, &catalog)
 	found := false
@@ -137,9 +134,7 @@ func TestJavaBinaryComponent(t *testing.T) {
 	dir := t.TempDir()
 	copyTree(t, filepath.Join("..", "..", "testdata", "java-hello"), dir)
 	buildJar(t, dir, "Hello from a JAR v1")
-	var opened protocol.WorkspaceOpenResult
-	e.mustCall(time.Minute, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: dir}).String()}, &opened)
-	ws := opened.WorkspaceID
+	ws := e.open(dir)
 	e.mustCall(time.Minute, protocol.MethodComponentCreate, protocol.ComponentCreateParams{
 		WorkspaceID: ws, Type: "java", Name: "jar", Ports: []string{"8080"}, Binary: "target/app.jar",
 	}, nil)

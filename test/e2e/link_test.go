@@ -43,17 +43,24 @@ func (e *editor) pushedComponent(app, name string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	copyTree(t, filepath.Join("..", "..", "testdata", app), dir)
-	var opened protocol.WorkspaceOpenResult
-	e.mustCall(time.Minute, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: dir}).String()}, &opened)
+	ws := e.open(dir)
 	e.mustCall(time.Minute, protocol.MethodComponentCreate, protocol.ComponentCreateParams{
-		WorkspaceID: opened.WorkspaceID, Type: "nodejs", Name: name, Ports: []string{"8080"},
+		WorkspaceID: ws, Type: "nodejs", Name: name, Ports: []string{"8080"},
 	}, nil)
 	var res protocol.PushResult
-	e.mustCall(10*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: opened.WorkspaceID}, &res)
+	e.mustCall(10*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: ws}, &res)
 	if res.BuildExitCode == nil || *res.BuildExitCode != 0 {
 		t.Fatalf("push of %s = %+v", name, res)
 	}
-	return opened.WorkspaceID, dir
+	return ws, dir
+}
+
+// open opens the workspace dir and returns its id.
+func (e *editor) open(dir string) string {
+	e.t.Helper()
+	var opened protocol.WorkspaceOpenResult
+	e.mustCall(time.Minute, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: dir}).String()}, &opened)
+	return opened.WorkspaceID
 }
 
 // rpcError is err's code and data; it fails the test when err is not a
