@@ -86,7 +86,7 @@ func TestBuilderImagesInRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stream := range []string{"nodejs", "test-builder"} {
+	for _, stream := range []string{"nodejs", "java", "test-builder"} {
 		is, err := images.ImageV1().ImageStreams("openshift").Get(ctx, stream, metav1.GetOptions{})
 		if err != nil {
 			t.Fatalf("ImageStream openshift/%s: %v", stream, err)
