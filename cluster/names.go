@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/initimage"
-
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Label keys, odo v1's (pkg/component/labels, pkg/application/labels,
