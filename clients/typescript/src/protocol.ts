@@ -267,6 +267,8 @@ export interface ComponentCreateParams {
 	contextDir?: string;
 	/** Registry is where odod's own builds push images on a cluster without a build API (host[:port][/path]); the cluster must pull from it. */
 	registry?: string;
+	/** Binary makes a binary component: the artifact (e.g. target/app.jar, relative to the workspace) is pushed alone, and only when it changed. */
+	binary?: string;
 }
 
 /** ComponentCreateResult answers odod/component/create. */
@@ -400,6 +402,26 @@ export interface ConfigViewResult {
 	env: EnvVar[];
 }
 
+/** DebugInfoResult answers odod/debug/info. */
+export interface DebugInfoResult {
+	/** Session is the running debug session; nil when there is none. */
+	session?: DebugSession;
+	/** DebugPort is the port the debugger listens on in the container (DEBUG_PORT: the DebugPort setting, default 5858). */
+	debugPort: number;
+	/** DevMode says whether the app runs with its debugger (the DEV_MODE env var, default true); a change applies at the next push. */
+	devMode: boolean;
+}
+
+/** DebugSession is a running debug port forward and how to attach to it. */
+export interface DebugSession extends PortForwardResult {
+	/** Language is the component's language scripts: "nodejs" or "java". */
+	language: string;
+	/** Launch is a VS Code attach configuration (launch.json) for it. */
+	launch: LaunchConfiguration;
+	/** JDWP is where a Java debugger (IntelliJ's remote JVM debug, jdb) attaches; Java only. */
+	jdwp?: HostPort;
+}
+
 /** DebugSleepParams is odod/debug/sleep's params. */
 export interface DebugSleepParams extends WorkDoneProgressParams {
 	/** DurationMs is how long to wait, at most 600000. */
@@ -409,6 +431,13 @@ export interface DebugSleepParams extends WorkDoneProgressParams {
 /** DebugSleepResult answers odod/debug/sleep when it was not cancelled. */
 export interface DebugSleepResult {
 	sleptMs: number;
+}
+
+/** DebugStartParams starts a debug session. */
+export interface DebugStartParams {
+	workspaceId: string;
+	/** LocalPort on 127.0.0.1; 0 picks a free one. */
+	localPort?: number;
 }
 
 /** DescribeResult answers odod/component/describe. */
@@ -423,6 +452,8 @@ export interface DescribeResult {
 	objects: ObjectRef[];
 	urls: URL[];
 	storage: Storage[];
+	/** Links are the component's links (odod/link), as its settings hold them. */
+	links: Link[];
 	/** ForwardedPorts are the daemon's port forwards to the component. */
 	forwardedPorts: PortForwardResult[];
 	lastPush?: PushResult;
@@ -475,6 +506,12 @@ export interface ExperimentalCapabilities {
 export interface FileEvent {
 	uri: string;
 	type: FileChangeType;
+}
+
+/** HostPort is an address. */
+export interface HostPort {
+	host: string;
+	port: number;
 }
 
 /** IndexDidChangeParams is odod/index/didChange's params. */
@@ -536,6 +573,50 @@ export interface InitializeParams {
 export interface InitializeResult {
 	capabilities: ServerCapabilities;
 	serverInfo: ServerInfo;
+}
+
+/** LaunchConfiguration is a VS Code debug configuration that attaches: type "node" (address, port, localRoot, remoteRoot) or type "java" (hostName, port). */
+export interface LaunchConfiguration {
+	type: string;
+	request: string;
+	name: string;
+	/** Address (node) and HostName (java) are the forward's host. */
+	address?: string;
+	hostName?: string;
+	port: number;
+	/** LocalRoot is the workspace; RemoteRoot is where the sources run in the container (node). */
+	localRoot?: string;
+	remoteRoot?: string;
+}
+
+/** Link is one link of the component. */
+export interface Link {
+	/** Name is the target component or Service. */
+	name: string;
+	/** Kind is "component" or "service". */
+	kind: string;
+	port: number;
+	/** Secret is the Secret whose keys become env vars. */
+	secret: string;
+	/** Env are the variables the link sets: COMPONENT_<NAME>_HOST and COMPONENT_<NAME>_PORT. */
+	env: string[];
+}
+
+/** LinkParams links the workspace's component to To. */
+export interface LinkParams {
+	workspaceId: string;
+	/** To is a component of the same application, or a Service of the namespace that is not a component. */
+	to: string;
+	/** Port is the target's port; needed when it has several. */
+	port?: number;
+}
+
+/** LinkResult answers odod/link and odod/unlink. */
+export interface LinkResult {
+	/** Link is the link made (odod/link) or removed (odod/unlink). */
+	link: Link;
+	/** Pod is the component's pod once it rolled with the new environment; "" when the component is not pushed yet (the next push applies the link). */
+	pod?: string;
 }
 
 /** LogMessageParams is window/logMessage's and window/showMessage's params. */
@@ -879,6 +960,12 @@ export interface URLCreateResult {
 /** URLListResult answers odod/url/list. */
 export interface URLListResult {
 	urls: URL[];
+}
+
+/** UnlinkParams removes the link to To. */
+export interface UnlinkParams {
+	workspaceId: string;
+	to: string;
 }
 
 /** WatchStartParams starts a workspace's watch. */
@@ -1232,6 +1319,16 @@ export interface ClientRequests {
 	"odod/cluster/watch": { params: ClusterWatchParams; result: ClusterWatchResult };
 	/** Stops them. */
 	"odod/cluster/unwatch": { params: ClusterUnwatchParams; result: ClusterWatchResult };
+	/** Links the workspace's component to another component or to a Service: their host and port reach its container as env vars. */
+	"odod/link": { params: LinkParams; result: LinkResult };
+	/** Removes a link. */
+	"odod/unlink": { params: UnlinkParams; result: LinkResult };
+	/** Forwards a local port to the component's debug port and returns what the editor's debugger needs to attach. */
+	"odod/debug/start": { params: DebugStartParams; result: DebugSession };
+	/** Reports the debug session and the debug settings. */
+	"odod/debug/info": { params: WorkspaceParams; result: DebugInfoResult };
+	/** Ends the debug session's port forward. */
+	"odod/debug/stop": { params: WorkspaceParams; result: null };
 }
 
 /** The notifications a client sends, by method. */
@@ -1321,6 +1418,11 @@ export const methods = {
 	"odod/logout": { kind: "request", direction: "clientToServer" },
 	"odod/cluster/watch": { kind: "request", direction: "clientToServer" },
 	"odod/cluster/unwatch": { kind: "request", direction: "clientToServer" },
+	"odod/link": { kind: "request", direction: "clientToServer" },
+	"odod/unlink": { kind: "request", direction: "clientToServer" },
+	"odod/debug/start": { kind: "request", direction: "clientToServer" },
+	"odod/debug/info": { kind: "request", direction: "clientToServer" },
+	"odod/debug/stop": { kind: "request", direction: "clientToServer" },
 	"initialized": { kind: "notification", direction: "clientToServer" },
 	"exit": { kind: "notification", direction: "clientToServer" },
 	"$/cancelRequest": { kind: "notification", direction: "clientToServer" },

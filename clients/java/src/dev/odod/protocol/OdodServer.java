@@ -275,6 +275,36 @@ public interface OdodServer {
 	CompletableFuture<Protocol.ClusterWatchResult> clusterUnwatch(Protocol.ClusterUnwatchParams params);
 
 	/**
+	 * Links the workspace's component to another component or to a Service: their host and port reach its container as env vars.
+	 */
+	@JsonRequest("odod/link")
+	CompletableFuture<Protocol.LinkResult> link(Protocol.LinkParams params);
+
+	/**
+	 * Removes a link.
+	 */
+	@JsonRequest("odod/unlink")
+	CompletableFuture<Protocol.LinkResult> unlink(Protocol.UnlinkParams params);
+
+	/**
+	 * Forwards a local port to the component's debug port and returns what the editor's debugger needs to attach.
+	 */
+	@JsonRequest("odod/debug/start")
+	CompletableFuture<Protocol.DebugSession> debugStart(Protocol.DebugStartParams params);
+
+	/**
+	 * Reports the debug session and the debug settings.
+	 */
+	@JsonRequest("odod/debug/info")
+	CompletableFuture<Protocol.DebugInfoResult> debugInfo(Protocol.WorkspaceParams params);
+
+	/**
+	 * Ends the debug session's port forward.
+	 */
+	@JsonRequest("odod/debug/stop")
+	CompletableFuture<Void> debugStop(Protocol.WorkspaceParams params);
+
+	/**
 	 * Tells odod the client took the handshake's answer.
 	 */
 	@JsonNotification("initialized")

@@ -521,6 +521,11 @@ public final class Protocol {
 		 * Registry is where odod's own builds push images on a cluster without a build API (host[:port][/path]); the cluster must pull from it.
 		 */
 		public String registry;
+
+		/**
+		 * Binary makes a binary component: the artifact (e.g. target/app.jar, relative to the workspace) is pushed alone, and only when it changed.
+		 */
+		public String binary;
 	}
 
 	/**
@@ -760,6 +765,53 @@ public final class Protocol {
 	}
 
 	/**
+	 * DebugInfoResult answers odod/debug/info.
+	 */
+	public static class DebugInfoResult {
+		/**
+		 * Session is the running debug session; nil when there is none.
+		 */
+		public Protocol.DebugSession session;
+
+		/**
+		 * DebugPort is the port the debugger listens on in the container (DEBUG_PORT: the DebugPort setting, default 5858).
+		 */
+		public int debugPort;
+
+		/**
+		 * DevMode says whether the app runs with its debugger (the DEV_MODE env var, default true); a change applies at the next push.
+		 */
+		public boolean devMode;
+	}
+
+	/**
+	 * DebugSession is a running debug port forward and how to attach to it.
+	 *
+	 * It has the fields of PortForwardResult.
+	 */
+	public static class DebugSession {
+		public int localPort;
+		public int remotePort;
+		public String address;
+		public String pod;
+
+		/**
+		 * Language is the component's language scripts: "nodejs" or "java".
+		 */
+		public String language;
+
+		/**
+		 * Launch is a VS Code attach configuration (launch.json) for it.
+		 */
+		public Protocol.LaunchConfiguration launch;
+
+		/**
+		 * JDWP is where a Java debugger (IntelliJ's remote JVM debug, jdb) attaches; Java only.
+		 */
+		public Protocol.HostPort jdwp;
+	}
+
+	/**
 	 * DebugSleepParams is odod/debug/sleep's params.
 	 *
 	 * It has the fields of WorkDoneProgressParams.
@@ -781,6 +833,18 @@ public final class Protocol {
 	}
 
 	/**
+	 * DebugStartParams starts a debug session.
+	 */
+	public static class DebugStartParams {
+		public String workspaceId;
+
+		/**
+		 * LocalPort on 127.0.0.1; 0 picks a free one.
+		 */
+		public Integer localPort;
+	}
+
+	/**
 	 * DescribeResult answers odod/component/describe.
 	 */
 	public static class DescribeResult {
@@ -794,6 +858,11 @@ public final class Protocol {
 		public List<Protocol.ObjectRef> objects;
 		public List<Protocol.URL> urls;
 		public List<Protocol.Storage> storage;
+
+		/**
+		 * Links are the component's links (odod/link), as its settings hold them.
+		 */
+		public List<Protocol.Link> links;
 
 		/**
 		 * ForwardedPorts are the daemon's port forwards to the component.
@@ -886,6 +955,14 @@ public final class Protocol {
 	public static class FileEvent {
 		public String uri;
 		public Protocol.FileChangeType type;
+	}
+
+	/**
+	 * HostPort is an address.
+	 */
+	public static class HostPort {
+		public String host;
+		public int port;
 	}
 
 	/**
@@ -1037,6 +1114,86 @@ public final class Protocol {
 	public static class InitializeResult {
 		public Protocol.ServerCapabilities capabilities;
 		public Protocol.ServerInfo serverInfo;
+	}
+
+	/**
+	 * LaunchConfiguration is a VS Code debug configuration that attaches: type "node" (address, port, localRoot, remoteRoot) or type "java" (hostName, port).
+	 */
+	public static class LaunchConfiguration {
+		public String type;
+		public String request;
+		public String name;
+
+		/**
+		 * Address (node) and HostName (java) are the forward's host.
+		 */
+		public String address;
+		public String hostName;
+		public int port;
+
+		/**
+		 * LocalRoot is the workspace; RemoteRoot is where the sources run in the container (node).
+		 */
+		public String localRoot;
+		public String remoteRoot;
+	}
+
+	/**
+	 * Link is one link of the component.
+	 */
+	public static class Link {
+		/**
+		 * Name is the target component or Service.
+		 */
+		public String name;
+
+		/**
+		 * Kind is "component" or "service".
+		 */
+		public String kind;
+		public int port;
+
+		/**
+		 * Secret is the Secret whose keys become env vars.
+		 */
+		public String secret;
+
+		/**
+		 * Env are the variables the link sets: COMPONENT_&lt;NAME&gt;_HOST and COMPONENT_&lt;NAME&gt;_PORT.
+		 */
+		public List<String> env;
+	}
+
+	/**
+	 * LinkParams links the workspace's component to To.
+	 */
+	public static class LinkParams {
+		public String workspaceId;
+
+		/**
+		 * To is a component of the same application, or a Service of the namespace that is not a component.
+		 */
+		public String to;
+
+		/**
+		 * Port is the target's port; needed when it has several.
+		 */
+		public Integer port;
+	}
+
+	/**
+	 * LinkResult answers odod/link and odod/unlink.
+	 */
+	public static class LinkResult {
+		/**
+		 * Link is the link made (odod/link) or removed (odod/unlink).
+		 */
+		public Protocol.Link link;
+
+		/**
+		 * Pod is the component's pod once it rolled with the new environment; "" when the component is not pushed yet (the next push applies the link).
+		 */
+		public String pod;
 	}
 
 	/**
@@ -1667,6 +1824,14 @@ public final class Protocol {
 	}
 
 	/**
+	 * UnlinkParams removes the link to To.
+	 */
+	public static class UnlinkParams {
+		public String workspaceId;
+		public String to;
+	}
+
+	/**
 	 * WatchStartParams starts a workspace's watch.
 	 */
 	public static class WatchStartParams {
@@ -2167,6 +2332,11 @@ public final class Protocol {
 		public static final String LOGOUT = "odod/logout";
 		public static final String CLUSTER_WATCH = "odod/cluster/watch";
 		public static final String CLUSTER_UNWATCH = "odod/cluster/unwatch";
+		public static final String LINK = "odod/link";
+		public static final String UNLINK = "odod/unlink";
+		public static final String DEBUG_START = "odod/debug/start";
+		public static final String DEBUG_INFO = "odod/debug/info";
+		public static final String DEBUG_STOP = "odod/debug/stop";
 		public static final String INITIALIZED = "initialized";
 		public static final String EXIT = "exit";
 		public static final String CANCEL_REQUEST = "$/cancelRequest";
