@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"github.com/odod-dev/odod/internal/lockedbuf"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -485,5 +487,86 @@ func TestScriptsRestartFailsWhenTheAppDoesNotListen(t *testing.T) {
 	code, out := s.execEnv([]string{fmt.Sprintf("ODOD_APP_PORTS=%d", port), "ODOD_READY_TIMEOUT=500ms"}, "assemble-and-restart")
 	if code == 0 || !strings.Contains(out, fmt.Sprintf("did not accept connections on port %d within 500ms", port)) {
 		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// TestScriptsNodejsStandby runs the Node.js scripts with the real node:
+// after the first build the supervisor keeps a standby node waiting (its
+// preload holds it before the app's main module); an incremental push
+// restarts into it, and it serves the pushed files, with the inspector
+// open; a package.json change restarts with a fresh process instead.
+func TestScriptsNodejsStandby(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed on this machine; the cluster tests cover the Node.js builder")
+	}
+	appPort, debugPort := freePort(t), freePort(t)
+	fake := t.TempDir()
+	writeScript(t, filepath.Join(fake, "npm"), `[ "$1" = install ] && mkdir -p node_modules; exit 0`)
+	s := newSandbox(t, "odod/nodejs-builder", "PATH="+fake+":"+os.Getenv("PATH"),
+		fmt.Sprintf("APP_PORT=%d", appPort), fmt.Sprintf("DEBUG_PORT=%d", debugPort))
+	s.start()
+	ports := fmt.Sprintf("ODOD_APP_PORTS=%d", appPort)
+	s.push(map[string]string{
+		"package.json": `{"name":"demo","scripts":{"start":"node server.js"}}`,
+		"server.js": `const v = require('./lib/v');
+require('http').createServer((q, r) => r.end(v + ' ' + process.pid)).listen(Number(process.env.APP_PORT), '127.0.0.1');`,
+		"lib/v.js": "module.exports = 'v1';",
+	})
+	if code, out := s.execEnv([]string{ports}, "assemble-and-restart"); code != 0 {
+		t.Fatalf("first build: exit %d\n%s", code, out)
+	}
+	answer := func() (string, int) {
+		t.Helper()
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", appPort))
+		if err != nil {
+			t.Fatalf("the app after the restart returned: %v\n%s", err, s.logs.String())
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		v, pid, _ := strings.Cut(string(body), " ")
+		n, _ := strconv.Atoi(pid)
+		return v, n
+	}
+	standbyPattern := regexp.MustCompile(`standby pid (\d+)`)
+	standby := func() int {
+		t.Helper()
+		var pid int
+		s.eventually("a standby process", func() bool {
+			m := standbyPattern.FindStringSubmatch(s.status())
+			if m == nil {
+				return false
+			}
+			pid, _ = strconv.Atoi(m[1])
+			return true
+		})
+		return pid
+	}
+	if v, _ := answer(); v != "v1" {
+		t.Fatalf("first answer %q", v)
+	}
+	waiting := standby()
+	inspectors := func() int {
+		return strings.Count(s.logs.String(), fmt.Sprintf("Debugger listening on ws://127.0.0.1:%d/", debugPort))
+	}
+	s.eventually("the inspector of the first process", func() bool { return inspectors() == 1 })
+
+	s.push(map[string]string{"lib/v.js": "module.exports = 'v2';"})
+	code, out := s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=lib/v.js"}, "assemble-and-restart")
+	if code != 0 {
+		t.Fatalf("incremental build: exit %d\n%s", code, out)
+	}
+	if v, pid := answer(); v != "v2" || pid != waiting {
+		t.Fatalf("after an incremental push: answer %q from pid %d, want v2 from the standby %d\n%s", v, pid, waiting, s.logs.String())
+	}
+	s.eventually("the standby's inspector, opened after the handover", func() bool { return inspectors() == 2 })
+
+	waiting = standby()
+	s.push(map[string]string{"package.json": `{"name":"demo","version":"2.0.0","scripts":{"start":"node server.js"}}`})
+	code, out = s.execEnv([]string{ports, "ODOD_PUSH_INCREMENTAL=true", "ODOD_PUSH_CHANGED=package.json"}, "assemble-and-restart")
+	if code != 0 {
+		t.Fatalf("build after a package.json change: exit %d\n%s", code, out)
+	}
+	if v, pid := answer(); v != "v2" || pid == waiting || pid == 0 {
+		t.Fatalf("after a package.json change: answer %q from pid %d; the standby %d must not be used", v, pid, waiting)
 	}
 }

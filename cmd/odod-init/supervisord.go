@@ -43,7 +43,10 @@ func runSupervisord(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	if err := supervisor.New(cfg, supervisor.Options{Logger: log}).Run(ctx); err != nil {
+	// ODOD_STANDBY=false on the component turns the standby process off
+	// (it costs an idle process of the app's runtime).
+	noStandby := strings.EqualFold(strings.TrimSpace(os.Getenv("ODOD_STANDBY")), "false")
+	if err := supervisor.New(cfg, supervisor.Options{Logger: log, NoStandby: noStandby}).Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "supervisord:", err)
 		return 1
 	}
@@ -65,8 +68,9 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("t", 5*time.Minute, "how long to wait for the supervisor")
 	waitPorts := fs.String("wait-port", "", "with start/restart: also wait until the program accepts TCP connections on one of these loopback ports (comma-separated)")
 	waitTimeout := fs.Duration("wait-timeout", supervisor.DefaultWaitTimeout, "how long -wait-port waits")
+	fresh := fs.Bool("fresh", false, "with restart: start a new process even when a standby is waiting (what it was started with changed)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: supervisord ctl [-c CONF | -s SOCKET] [-wait-port PORT[,PORT]] start|stop|restart|status [NAME]")
+		fmt.Fprintln(stderr, "usage: supervisord ctl [-c CONF | -s SOCKET] [-wait-port PORT[,PORT]] [-fresh] start|stop|restart|status [NAME]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -103,7 +107,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	reply, err := supervisor.Ctl(ctx, path, supervisor.ControlRequest{Op: op, Name: name, WaitPorts: ports, WaitTimeoutMs: waitTimeout.Milliseconds()})
+	reply, err := supervisor.Ctl(ctx, path, supervisor.ControlRequest{Op: op, Name: name, WaitPorts: ports, WaitTimeoutMs: waitTimeout.Milliseconds(), Fresh: *fresh})
 	if err != nil {
 		fmt.Fprintln(stderr, "supervisord ctl:", err)
 		return 2

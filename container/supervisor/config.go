@@ -65,13 +65,17 @@ type ProgramConfig struct {
 	StdoutLogfile  string // "/dev/stdout" (default), "/dev/stderr", a file, or "NONE"
 	StderrLogfile  string
 	RedirectStderr bool
+	// Standby (standby=true, odod's own setting) keeps a second process of
+	// the program spawned ahead of time, waiting to take over at the next
+	// restart; see Supervisor.Restart and StandbyFDEnv.
+	Standby bool
 }
 
 var supportedProgramKeys = map[string]bool{
 	"command": true, "directory": true, "environment": true, "autostart": true, "autorestart": true,
 	"exitcodes": true, "startsecs": true, "startretries": true, "stopsignal": true, "stopwaitsecs": true,
 	"stopasgroup": true, "killasgroup": true, "stdout_logfile": true, "stderr_logfile": true,
-	"redirect_stderr": true,
+	"redirect_stderr": true, "standby": true,
 	// Accepted and meaningless here (events, log rotation, priorities).
 	"stdout_events_enabled": true, "stderr_events_enabled": true, "priority": true,
 	"stdout_logfile_maxbytes": true, "stderr_logfile_maxbytes": true,
@@ -188,7 +192,7 @@ func parseProgram(section *ini.Section, name, here string, lookupEnv func(string
 			return fail("environment", err)
 		}
 	}
-	for key, target := range map[string]*bool{"autostart": &p.AutoStart, "stopasgroup": &p.StopAsGroup, "killasgroup": &p.KillAsGroup, "redirect_stderr": &p.RedirectStderr} {
+	for key, target := range map[string]*bool{"autostart": &p.AutoStart, "stopasgroup": &p.StopAsGroup, "killasgroup": &p.KillAsGroup, "redirect_stderr": &p.RedirectStderr, "standby": &p.Standby} {
 		if value, ok, err = get(key); err != nil {
 			return fail(key, err)
 		} else if ok {

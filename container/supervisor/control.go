@@ -33,6 +33,9 @@ type ControlRequest struct {
 	// most WaitTimeoutMs (default DefaultWaitTimeout).
 	WaitPorts     []int `json:"waitPorts,omitempty"`
 	WaitTimeoutMs int64 `json:"waitTimeoutMs,omitempty"`
+	// Fresh, with restart: start a new process, not the standby
+	// (RestartOptions.Fresh).
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 // DefaultWaitTimeout bounds ControlRequest.WaitPorts' wait when the
@@ -117,7 +120,7 @@ func (s *Supervisor) Control(ctx context.Context, req ControlRequest) ControlRep
 	case "stop":
 		err = s.Stop(ctx, req.Name)
 	case "restart":
-		err = s.Restart(ctx, req.Name)
+		err = s.Restart(ctx, req.Name, RestartOptions{Fresh: req.Fresh})
 	case "status":
 	default:
 		err = fmt.Errorf("unknown operation %q; use start, stop, restart or status", req.Op)
@@ -179,6 +182,9 @@ func FormatStatus(status []Status, now time.Time) string {
 		case Running:
 			up := now.Sub(st.Since).Truncate(time.Second)
 			detail = fmt.Sprintf("pid %d, uptime %d:%02d:%02d", st.PID, int(up.Hours()), int(up.Minutes())%60, int(up.Seconds())%60)
+			if st.StandbyPID != 0 {
+				detail += fmt.Sprintf(", standby pid %d", st.StandbyPID)
+			}
 		case Stopped, Exited:
 			if !st.Since.IsZero() {
 				detail = strings.TrimSpace(st.Since.Format("Jan 02 03:04 PM") + " " + st.Message)

@@ -43,6 +43,9 @@ type Options struct {
 	// BackoffUnit: after the n-th failed start the program waits n units
 	// before trying again (supervisord: one second).
 	BackoffUnit time.Duration
+	// NoStandby turns off the standby process of programs configured with
+	// standby=true (odod-init sets it when ODOD_STANDBY=false).
+	NoStandby bool
 }
 
 // Status is one program's state as `supervisord ctl status` shows it.
@@ -54,6 +57,9 @@ type Status struct {
 	ExitCode int       `json:"exitCode,omitempty"` // of the last exit
 	Message  string    `json:"message,omitempty"`  // why it is FATAL/BACKOFF/EXITED
 	Restarts int       `json:"restarts"`           // automatic restarts since the supervisor started
+	// StandbyPID is the process waiting to take over at the next restart
+	// (standby=true), 0 when there is none.
+	StandbyPID int `json:"standbyPid,omitempty"`
 }
 
 // Supervisor runs the programs of one configuration.
@@ -84,6 +90,7 @@ func New(cfg *Config, opts Options) *Supervisor {
 		s.programs[pc.Name] = &program{
 			cfg: pc, sup: s, state: Stopped, since: time.Now(),
 			changed: make(chan struct{}), cmds: make(chan command), exits: make(chan exitEvent, 1),
+			prepare: make(chan struct{}, 1),
 		}
 		s.order = append(s.order, pc.Name)
 	}
@@ -171,17 +178,29 @@ func (s *Supervisor) Start(ctx context.Context, name string) error {
 }
 
 // Stop stops a program and waits until it has exited. Stopping a program
-// that is not running succeeds.
+// that is not running succeeds. Its standby process, if any, goes too.
 func (s *Supervisor) Stop(ctx context.Context, name string) error {
+	return s.stop(ctx, name, cmdStop)
+}
+
+func (s *Supervisor) stop(ctx context.Context, name string, kind commandKind) error {
 	p, err := s.program(name)
 	if err != nil {
 		return err
 	}
-	if err := p.send(ctx, cmdStop); err != nil {
+	if err := p.send(ctx, kind); err != nil {
 		return err
 	}
 	_, err = p.waitFor(ctx, Stopped, Exited, Fatal)
 	return err
+}
+
+// RestartOptions tune Restart.
+type RestartOptions struct {
+	// Fresh starts a new process even when a standby is waiting (and
+	// drops the standby): what the standby was started with, such as the
+	// command its run script chose, may have changed.
+	Fresh bool
 }
 
 // Restart stops (if needed) and starts a program, and returns as soon as
@@ -189,16 +208,25 @@ func (s *Supervisor) Stop(ctx context.Context, name string) error {
 // startsecs, because what a push waits for is the app serving again
 // (WaitListening), which tells more and sooner than a fixed wait. A
 // program that could not be spawned at all is an error.
-func (s *Supervisor) Restart(ctx context.Context, name string) error {
-	if err := s.Stop(ctx, name); err != nil {
+//
+// A program with standby=true hands over to its standby process: spawned
+// ahead of time, it waits for the go signal (see startStandby) and gets
+// it only once the old process and its process group are gone, so the
+// new one never races the old for its ports.
+func (s *Supervisor) Restart(ctx context.Context, name string, opts RestartOptions) error {
+	if err := s.stop(ctx, name, cmdStopForRestart); err != nil {
 		return err
 	}
 	p, err := s.program(name)
 	if err != nil {
 		return err
 	}
+	kind := cmdStartFromStandby
+	if opts.Fresh {
+		kind = cmdStart
+	}
 	// The loop has spawned the process (or failed to) when send returns.
-	if err := p.send(ctx, cmdStart); err != nil {
+	if err := p.send(ctx, kind); err != nil {
 		return err
 	}
 	if st := p.status(); st.State != Starting && st.State != Running {
@@ -207,8 +235,9 @@ func (s *Supervisor) Restart(ctx context.Context, name string) error {
 	return nil
 }
 
-// readyPollInterval is how often WaitListening tries the ports.
-const readyPollInterval = 25 * time.Millisecond
+// readyPollInterval is how often WaitListening tries the ports: a refused
+// connection on the loopback costs microseconds, and a push waits for this.
+const readyPollInterval = 5 * time.Millisecond
 
 // WaitListening waits until a TCP connection to one of ports on the
 // loopback interface is accepted while the program runs: the app is
@@ -237,6 +266,7 @@ func (s *Supervisor) WaitListening(ctx context.Context, name string, ports []int
 				cancelDial()
 				if err == nil {
 					_ = conn.Close()
+					p.prepareStandby()
 					return nil
 				}
 			}
@@ -281,8 +311,10 @@ func (s *Supervisor) Status(name string) ([]Status, error) {
 type commandKind int
 
 const (
-	cmdStart commandKind = iota
-	cmdStop
+	cmdStart            commandKind = iota // spawn a new process
+	cmdStartFromStandby                    // hand over to the standby if there is one, else spawn
+	cmdStop                                // stop the process and drop the standby
+	cmdStopForRestart                      // stop the process, keep the standby
 )
 
 type command struct {
@@ -302,6 +334,8 @@ type program struct {
 	sup   *Supervisor
 	cmds  chan command
 	exits chan exitEvent
+	// prepare asks the loop for a standby process (the app is up).
+	prepare chan struct{}
 
 	mu       sync.Mutex
 	state    State
@@ -310,13 +344,28 @@ type program struct {
 	exitCode int
 	message  string
 	restarts int
+	standby  int           // the standby's pid
 	changed  chan struct{} // closed and replaced on every state change
 }
 
 func (p *program) status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Status{Name: p.cfg.Name, State: p.state, PID: p.pid, Since: p.since, ExitCode: p.exitCode, Message: p.message, Restarts: p.restarts}
+	return Status{Name: p.cfg.Name, State: p.state, PID: p.pid, Since: p.since, ExitCode: p.exitCode, Message: p.message,
+		Restarts: p.restarts, StandbyPID: p.standby}
+}
+
+// prepareStandby tells the loop the app is up: time to start the standby.
+// It never blocks.
+func (p *program) prepareStandby() {
+	select {
+	case p.prepare <- struct{}{}:
+	default:
+	}
+}
+
+func (p *program) standbyEnabled() bool {
+	return p.cfg.Standby && !p.sup.opts.NoStandby
 }
 
 func (p *program) setState(state State, message string) {
@@ -364,15 +413,48 @@ func (p *program) waitFor(ctx context.Context, states ...State) (Status, error) 
 	}
 }
 
-// loop is the program's state machine.
+// StandbyFDEnv names the environment variable a standby process finds its
+// go pipe in (always descriptor 3): it must do nothing that claims the
+// app's resources (ports, the debugger's port) until it reads the line
+// "go" there, and exit when it reads end of file instead (the supervisor
+// dropped it). odod's run script and the Node.js preload
+// (container/scripts) follow this.
+const StandbyFDEnv = "ODOD_STANDBY_FD"
+
+// groupGoneWait bounds how long a start waits for the process group of
+// the process it replaces to be gone (it was killed with SIGKILL).
+const groupGoneWait = 2 * time.Second
+
+// proc is one spawned process: the program's current one, or its standby.
+type proc struct {
+	cmd  *exec.Cmd
+	logs []io.Closer
+	gen  int
+	goW  *os.File // a standby's go pipe
+}
+
+func (pr *proc) pid() int { return pr.cmd.Process.Pid }
+
+func (pr *proc) closeLogs() {
+	for _, c := range pr.logs {
+		_ = c.Close()
+	}
+	pr.logs = nil
+}
+
+// loop is the program's state machine. It owns the program's process and
+// its standby.
 func (p *program) loop(ctx context.Context) {
 	var (
-		cmd        *exec.Cmd
-		generation int
-		retries    int
-		timer      = time.NewTimer(0)
-		timerFor   State // the state the pending timer belongs to
-		logs       []io.Closer
+		cur      *proc // the program's process; nil when none runs
+		standby  *proc // started ahead of the next restart (standby=true)
+		lastGen  int
+		retries  int
+		timer    = time.NewTimer(0)
+		timerFor State // the state the pending timer belongs to
+		// lastGroup is the process group of the last process to exit when
+		// it was killed as a group: the next start waits until it is gone.
+		lastGroup int
 	)
 	<-timer.C
 	defer timer.Stop()
@@ -385,59 +467,155 @@ func (p *program) loop(ctx context.Context) {
 		timer.Reset(d)
 		timerFor = forState
 	}
-	closeLogs := func() {
-		for _, c := range logs {
-			_ = c.Close()
+	startProc := func(asStandby bool) (*proc, error) {
+		lastGen++
+		cmd, logs, err := p.command()
+		pr := &proc{cmd: cmd, logs: logs, gen: lastGen}
+		if err != nil {
+			pr.closeLogs()
+			return nil, err
 		}
-		logs = nil
-	}
-	defer closeLogs()
-	var handleExit func(err error)
-	spawn := func() {
-		closeLogs()
-		generation++
-		var err error
-		cmd, logs, err = p.command()
-		if err == nil {
-			err = cmd.Start()
+		var goR *os.File
+		if asStandby {
+			if goR, pr.goW, err = os.Pipe(); err != nil {
+				pr.closeLogs()
+				return nil, fmt.Errorf("standby pipe: %w", err)
+			}
+			cmd.ExtraFiles = []*os.File{goR}
+			cmd.Env = append(cmd.Env, StandbyFDEnv+"=3")
+		}
+		err = cmd.Start()
+		if goR != nil {
+			_ = goR.Close()
 		}
 		if err != nil {
-			// A spawn error counts as a start that failed at once.
-			closeLogs()
-			cmd = nil
-			p.sup.log.Warn("spawn failed", zap.String("program", p.cfg.Name), zap.Error(err))
-			p.setState(Starting, "")
-			handleExit(fmt.Errorf("spawn error: %w", err))
-			return
+			pr.closeLogs()
+			if pr.goW != nil {
+				_ = pr.goW.Close()
+			}
+			return nil, err
 		}
-		p.mu.Lock()
-		p.pid = cmd.Process.Pid
-		p.mu.Unlock()
-		gen, c := generation, cmd
+		gen := pr.gen
 		go func() {
-			err := c.Wait()
+			err := cmd.Wait()
 			select {
 			case p.exits <- exitEvent{generation: gen, err: err}:
 			case <-ctx.Done():
 			}
 		}()
+		return pr, nil
+	}
+	setStandby := func(pr *proc) {
+		standby = pr
+		p.mu.Lock()
+		p.standby = 0
+		if pr != nil {
+			p.standby = pr.pid()
+		}
+		p.mu.Unlock()
+	}
+	dropStandby := func() {
+		if standby == nil {
+			return
+		}
+		// End of file on its pipe makes it exit; the kill makes sure.
+		_ = standby.goW.Close()
+		_ = syscall.Kill(-standby.pid(), syscall.SIGKILL)
+		standby.closeLogs()
+		setStandby(nil)
+	}
+	defer dropStandby()
+	defer func() {
+		if cur != nil {
+			cur.closeLogs()
+		}
+	}()
+	prepare := func() {
+		if !p.standbyEnabled() || standby != nil || cur == nil {
+			return
+		}
+		if st := p.status().State; st != Running && st != Starting {
+			return
+		}
+		pr, err := startProc(true)
+		if err != nil {
+			p.sup.log.Warn("standby not started", zap.String("program", p.cfg.Name), zap.Error(err))
+			return
+		}
+		setStandby(pr)
+	}
+	// settle waits until the process group of the process being replaced
+	// is gone, so that the new process finds its ports free.
+	settle := func() {
+		if lastGroup == 0 {
+			return
+		}
+		deadline := time.Now().Add(groupGoneWait)
+		for syscall.Kill(-lastGroup, 0) == nil && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		lastGroup = 0
+	}
+	activate := func(pr *proc) {
+		cur = pr
+		p.mu.Lock()
+		p.pid = pr.pid()
+		p.mu.Unlock()
 		if p.cfg.MinUptime == 0 {
 			p.setState(Running, "")
+			prepare()
 			return
 		}
 		p.setState(Starting, "")
 		setTimer(p.cfg.MinUptime, Starting)
 	}
+	var handleExit func(err error)
+	spawn := func() {
+		settle()
+		pr, err := startProc(false)
+		if err != nil {
+			// A spawn error counts as a start that failed at once.
+			cur = nil
+			p.sup.log.Warn("spawn failed", zap.String("program", p.cfg.Name), zap.Error(err))
+			p.setState(Starting, "")
+			handleExit(fmt.Errorf("spawn error: %w", err))
+			return
+		}
+		activate(pr)
+	}
+	// handover starts the app in the standby; false when there is none
+	// (or it is gone).
+	handover := func() bool {
+		if standby == nil {
+			return false
+		}
+		sb := standby
+		setStandby(nil)
+		settle()
+		_, err := sb.goW.Write([]byte("go\n"))
+		_ = sb.goW.Close()
+		if err != nil { // it exited; its exit event is ignored
+			p.sup.log.Warn("standby gone, starting a new process", zap.String("program", p.cfg.Name), zap.Error(err))
+			_ = syscall.Kill(-sb.pid(), syscall.SIGKILL)
+			sb.closeLogs()
+			return false
+		}
+		activate(sb)
+		return true
+	}
 	handleExit = func(err error) {
-		if cmd != nil && cmd.Process != nil && p.cfg.KillAsGroup {
+		if cur != nil && p.cfg.KillAsGroup {
 			// What the program left running in its group (a shell's or
 			// npm's children) would hold its ports and files and make the
 			// restart fail; killasgroup cleans it up on any exit, not only
 			// on a stop as supervisord does.
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-cur.pid(), syscall.SIGKILL)
+			lastGroup = cur.pid()
 		}
-		cmd = nil
-		closeLogs()
+		if cur != nil {
+			cur.closeLogs()
+		}
+		cur = nil
 		code, signaled, message := exitStatus(err)
 		p.mu.Lock()
 		p.pid, p.exitCode = 0, code
@@ -448,6 +626,7 @@ func (p *program) loop(ctx context.Context) {
 		case Starting:
 			retries++
 			if retries > p.cfg.StartRetries {
+				dropStandby()
 				p.setState(Fatal, fmt.Sprintf("exited too quickly (%s) %d times; fix the program and run `supervisord ctl start %s`", message, retries, p.cfg.Name))
 				return
 			}
@@ -464,39 +643,51 @@ func (p *program) loop(ctx context.Context) {
 				p.restarts++
 				p.mu.Unlock()
 				retries = 0
-				spawn()
+				if !handover() {
+					spawn()
+				}
+			} else {
+				dropStandby()
 			}
 		}
 	}
 	signal := func(sig syscall.Signal, group bool) {
-		if cmd == nil || cmd.Process == nil {
+		if cur == nil {
 			return
 		}
 		if group {
-			_ = syscall.Kill(-cmd.Process.Pid, sig)
+			_ = syscall.Kill(-cur.pid(), sig)
 		} else {
-			_ = cmd.Process.Signal(sig)
+			_ = cur.cmd.Process.Signal(sig)
 		}
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			if cmd != nil {
+			if cur != nil {
 				signal(syscall.SIGKILL, true)
 			}
 			return
 		case c := <-p.cmds:
 			state := p.status().State
 			switch c.kind {
-			case cmdStart:
+			case cmdStart, cmdStartFromStandby:
 				if state == Stopped || state == Exited || state == Fatal || state == Backoff {
 					retries = 0
-					spawn()
+					if c.kind == cmdStart {
+						dropStandby()
+					}
+					if c.kind == cmdStart || !handover() {
+						spawn()
+					}
 				}
-			case cmdStop:
+			case cmdStop, cmdStopForRestart:
+				if c.kind == cmdStop {
+					dropStandby()
+				}
 				switch state {
 				case Starting, Running:
-					if cmd == nil { // a spawn error waiting to be processed
+					if cur == nil { // a spawn error waiting to be processed
 						p.setState(Stopped, "stopped")
 						break
 					}
@@ -508,11 +699,14 @@ func (p *program) loop(ctx context.Context) {
 				}
 			}
 			close(c.reply)
+		case <-p.prepare:
+			prepare()
 		case <-timer.C:
 			switch state := p.status().State; {
 			case state == Starting && timerFor == Starting:
 				retries = 0
 				p.setState(Running, "")
+				prepare()
 			case state == Backoff && timerFor == Backoff:
 				spawn()
 			case state == Stopping && timerFor == Stopping:
@@ -520,9 +714,17 @@ func (p *program) loop(ctx context.Context) {
 				signal(syscall.SIGKILL, p.cfg.KillAsGroup || p.cfg.StopAsGroup)
 			}
 		case ev := <-p.exits:
-			if ev.generation == generation && cmd != nil {
+			switch {
+			case cur != nil && ev.generation == cur.gen:
 				handleExit(ev.err)
-			} // else: a process from before a restart
+			case standby != nil && ev.generation == standby.gen:
+				// It ended before it was needed: the next restart spawns
+				// a new process, and a new standby follows once that is up.
+				p.sup.log.Warn("standby exited", zap.String("program", p.cfg.Name), zap.Error(ev.err))
+				_ = standby.goW.Close()
+				standby.closeLogs()
+				setStandby(nil)
+			} // else: a process from before a restart, or a dropped standby
 		}
 	}
 }

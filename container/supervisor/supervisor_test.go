@@ -3,6 +3,7 @@
 package supervisor
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -141,6 +142,13 @@ type running struct {
 // that the programs also use as their directory).
 func startSupervisor(t *testing.T, conf string) *running {
 	t.Helper()
+	return startSupervisorWith(t, conf, Options{})
+}
+
+// startSupervisorWith is startSupervisor with options (output and back-off
+// are the test's).
+func startSupervisorWith(t *testing.T, conf string, opts Options) *running {
+	t.Helper()
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "s.sock")
 	conf = "[unix_http_server]\nfile=" + socket + "\n" + conf
@@ -149,7 +157,8 @@ func startSupervisor(t *testing.T, conf string) *running {
 		t.Fatal(err)
 	}
 	out := &lockedbuf.Buffer{}
-	sup := New(cfg, Options{Stdout: out, Stderr: out, BackoffUnit: 100 * time.Millisecond})
+	opts.Stdout, opts.Stderr, opts.BackoffUnit = out, out, 100*time.Millisecond
+	sup := New(cfg, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sup.Run(ctx) }()
@@ -434,6 +443,13 @@ const listenHelperEnv = "SUPERVISOR_TEST_LISTEN"
 
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(listenHelperEnv); spec != "" {
+		if os.Getenv(StandbyFDEnv) == "3" {
+			// A standby: claim nothing until the supervisor says go.
+			line, err := bufio.NewReader(os.NewFile(3, "go")).ReadString('\n')
+			if err != nil || line != "go\n" {
+				os.Exit(0)
+			}
+		}
 		port, delay, _ := strings.Cut(spec, ",")
 		d, _ := time.ParseDuration(delay)
 		time.Sleep(d)
@@ -571,5 +587,122 @@ autostart=false
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("the 300ms wait took %s", took)
+	}
+}
+
+// standbyConf is a program that listens on port once started: a standby
+// that listened before its go would find the port taken and exit 1.
+func standbyConf(t *testing.T, port int, extra string) string {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf(`[program:app]
+command=%s
+environment=%s="%d,0s"
+startsecs=0.2
+autostart=false
+stopasgroup=true
+killasgroup=true
+standby=true
+%s`, self, listenHelperEnv, port, extra)
+}
+
+func (r *running) restart(t *testing.T, port int, fresh bool) Status {
+	t.Helper()
+	reply := r.sup.Control(context.Background(), ControlRequest{Op: "restart", Name: "app", WaitPorts: []int{port}, WaitTimeoutMs: 20000, Fresh: fresh})
+	if reply.Error != "" {
+		t.Fatalf("restart: %s (output %q)", reply.Error, r.out.String())
+	}
+	return reply.Status[0]
+}
+
+func (r *running) standbyPID(t *testing.T) int {
+	t.Helper()
+	var pid int
+	r.eventually(t, "a standby process", func() bool {
+		st, _ := r.sup.Status("app")
+		pid = st[0].StandbyPID
+		return pid != 0 && proctest.Alive(pid)
+	})
+	return pid
+}
+
+func TestRestartHandsOverToTheStandby(t *testing.T) {
+	port := freeTCPPort(t)
+	r := startSupervisor(t, standbyConf(t, port, ""))
+	first := r.restart(t, port, false)
+	standby := r.standbyPID(t)
+	if standby == first.PID {
+		t.Fatalf("standby pid %d is the running process", standby)
+	}
+	for i := range 3 {
+		st := r.restart(t, port, false)
+		if st.PID != standby {
+			t.Fatalf("restart %d: the program runs pid %d, not the standby %d (output %q)", i, st.PID, standby, r.out.String())
+		}
+		if proctest.Alive(first.PID) {
+			t.Errorf("restart %d: the old process %d still runs", i, first.PID)
+		}
+		first = st
+		standby = r.standbyPID(t)
+	}
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if err != nil {
+		t.Fatalf("the app does not accept connections after the handover: %v", err)
+	}
+	_ = conn.Close()
+	if err := r.sup.Stop(context.Background(), "app"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := r.sup.Status("app")
+	if st[0].StandbyPID != 0 {
+		t.Errorf("after stop: standby pid %d still recorded", st[0].StandbyPID)
+	}
+	r.eventually(t, "the standby gone after stop", func() bool { return !proctest.Alive(standby) })
+}
+
+func TestFreshRestartDropsTheStandby(t *testing.T) {
+	port := freeTCPPort(t)
+	r := startSupervisor(t, standbyConf(t, port, ""))
+	r.restart(t, port, false)
+	standby := r.standbyPID(t)
+	st := r.restart(t, port, true)
+	if st.PID == standby {
+		t.Fatalf("a fresh restart ran the standby %d", standby)
+	}
+	r.eventually(t, "the dropped standby gone", func() bool { return !proctest.Alive(standby) })
+	if next := r.standbyPID(t); next == standby {
+		t.Errorf("no new standby after the fresh restart")
+	}
+}
+
+func TestStandbyThatDiedIsReplacedByASpawn(t *testing.T) {
+	port := freeTCPPort(t)
+	r := startSupervisor(t, standbyConf(t, port, ""))
+	first := r.restart(t, port, false)
+	standby := r.standbyPID(t)
+	if err := syscall.Kill(standby, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	st := r.restart(t, port, false)
+	if st.PID == first.PID || st.PID == standby || st.State == Fatal {
+		t.Fatalf("after the standby died, restart gave %+v", st)
+	}
+}
+
+func TestNoStandbyOption(t *testing.T) {
+	port := freeTCPPort(t)
+	r := startSupervisorWith(t, standbyConf(t, port, ""), Options{NoStandby: true})
+	r.restart(t, port, false)
+	r.waitState(t, "app", Running)
+	// The loop starts a standby as it enters RUNNING; a command sent
+	// through the loop after that (start of a running program: nothing to
+	// do) returns once it has.
+	if err := r.sup.Start(context.Background(), "app"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := r.sup.Status("app"); st[0].StandbyPID != 0 {
+		t.Fatalf("NoStandby: a standby %d was started", st[0].StandbyPID)
 	}
 }

@@ -74,3 +74,15 @@ odod_remove_deleted() {
 		done
 	)
 }
+# odod_standby_wait: in a standby process (supervisor.conf standby=true:
+# the supervisor starts the next process of the app ahead of a restart, with
+# ODOD_STANDBY_FD naming its go pipe, always descriptor 3) wait until the
+# supervisor hands over with "go", or exit quietly when it drops this
+# standby instead (end of file). Outside a standby it returns at once.
+odod_standby_wait() {
+	[ -n "${ODOD_STANDBY_FD:-}" ] || return 0
+	IFS= read -r odod_go <&3 || exit 0
+	[ "$odod_go" = go ] || exit 0
+	exec 3<&-
+	unset ODOD_STANDBY_FD
+}
