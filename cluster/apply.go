@@ -1,13 +1,17 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -87,7 +91,8 @@ func (c *Client) Apply(ctx context.Context, objs Objects, opts ApplyOptions) (Ap
 		return res, &Error{Kind: KindInvalid, Message: "the workload lacks the component labels", Suggestion: "build the objects with cluster.Desired"}
 	}
 
-	live, err := c.applyOne(ctx, workload, nil, opts, &res)
+	var mu sync.Mutex // guards res while the objects are applied in parallel
+	live, err := c.applyOne(ctx, workload, nil, opts, &res, &mu)
 	if err != nil {
 		return res, err
 	}
@@ -95,23 +100,40 @@ func (c *Client) Apply(ctx context.Context, objs Objects, opts ApplyOptions) (Ap
 	res.WorkloadUID = live.GetUID()
 	owner := metav1.OwnerReference{APIVersion: apiVersionOf(workload), Kind: kindOf(workload), Name: live.GetName(), UID: live.GetUID()}
 
+	// The other objects only need the workload's UID: each is read and,
+	// when its hash differs, applied, all at once (a round trip each on
+	// their own), and so is each kind's pruning list.
 	desired := map[ObjectRef]bool{}
+	g, gctx := errgroup.WithContext(ctx)
 	for _, o := range objs.All()[1:] {
-		if _, err := c.applyOne(ctx, o, &owner, opts, &res); err != nil {
-			return res, err
-		}
 		m, _ := meta.Accessor(o)
 		desired[ObjectRef{Kind: kindOf(o), Name: m.GetName()}] = true
+		g.Go(func() error {
+			_, err := c.applyOne(gctx, o, &owner, opts, &res, &mu)
+			return err
+		})
 	}
-	if err := c.prune(ctx, ref, desired, &res); err != nil {
+	if err := g.Wait(); err != nil {
 		return res, err
 	}
+	if err := c.prune(ctx, ref, desired, &res, &mu); err != nil {
+		return res, err
+	}
+	sortRefs(res.Created, res.Updated, res.Unchanged, res.Deleted)
 	c.log.Debug("applied", zap.String("component", ref.Name), zap.Int("created", len(res.Created)), zap.Int("updated", len(res.Updated)),
 		zap.Int("unchanged", len(res.Unchanged)), zap.Int("deleted", len(res.Deleted)))
 	return res, nil
 }
 
-func (c *Client) applyOne(ctx context.Context, obj runtime.Object, owner *metav1.OwnerReference, opts ApplyOptions, res *ApplyResult) (metav1.Object, error) {
+// sortRefs orders each list by kind and name: parallel applies finish in
+// any order.
+func sortRefs(lists ...[]ObjectRef) {
+	for _, l := range lists {
+		slices.SortFunc(l, func(a, b ObjectRef) int { return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name)) })
+	}
+}
+
+func (c *Client) applyOne(ctx context.Context, obj runtime.Object, owner *metav1.OwnerReference, opts ApplyOptions, res *ApplyResult, mu *sync.Mutex) (metav1.Object, error) {
 	kind := kindOf(obj)
 	ops, ok := c.ops(kind)
 	if !ok {
@@ -133,18 +155,22 @@ func (c *Client) applyOne(ctx context.Context, obj runtime.Object, owner *metav1
 		return nil, classify(err, fmt.Sprintf("get %s %s", kind, name))
 	}
 	if existing != nil && !opts.Force && existing.GetAnnotations()[AnnotationSpecHash] == hash && existing.GetDeletionTimestamp() == nil {
+		mu.Lock()
 		res.Unchanged = append(res.Unchanged, oref)
+		mu.Unlock()
 		return existing, nil
 	}
 	applied, err := ops.apply(ctx, name, data, true)
 	if err != nil {
 		return nil, classify(err, fmt.Sprintf("apply %s %s", kind, name))
 	}
+	mu.Lock()
 	if existing == nil {
 		res.Created = append(res.Created, oref)
 	} else {
 		res.Updated = append(res.Updated, oref)
 	}
+	mu.Unlock()
 	return applied, nil
 }
 
@@ -211,32 +237,40 @@ func dropNulls(m map[string]any) {
 // prunableKinds are the kinds whose undesired objects Apply deletes.
 var prunableKinds = []string{KindSecret, KindPVC, KindService, KindRoute, KindIngress}
 
-func (c *Client) prune(ctx context.Context, ref ComponentRef, desired map[ObjectRef]bool, res *ApplyResult) error {
+// prune deletes the component's objects that are not desired, each kind
+// in parallel.
+func (c *Client) prune(ctx context.Context, ref ComponentRef, desired map[ObjectRef]bool, res *ApplyResult, mu *sync.Mutex) error {
 	sel := managedSelector(ref)
+	g, ctx := errgroup.WithContext(ctx)
 	for _, kind := range prunableKinds {
 		ops, ok := c.ops(kind)
 		if !ok {
 			continue
 		}
-		items, err := ops.list(ctx, sel)
-		if err != nil {
-			return classify(err, "list "+kind+"s")
-		}
-		for _, it := range items {
-			r := ObjectRef{Kind: kind, Name: it.GetName()}
-			if desired[r] || it.GetDeletionTimestamp() != nil {
-				continue
+		g.Go(func() error {
+			items, err := ops.list(ctx, sel)
+			if err != nil {
+				return classify(err, "list "+kind+"s")
 			}
-			if kind == KindPVC && it.GetName() == ref.AppRootPVCName() {
-				continue // never drop the sources' volume behind the user's back
+			for _, it := range items {
+				r := ObjectRef{Kind: kind, Name: it.GetName()}
+				if desired[r] || it.GetDeletionTimestamp() != nil {
+					continue
+				}
+				if kind == KindPVC && it.GetName() == ref.AppRootPVCName() {
+					continue // never drop the sources' volume behind the user's back
+				}
+				if err := ops.del(ctx, it.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return classify(err, fmt.Sprintf("delete %s %s", kind, it.GetName()))
+				}
+				mu.Lock()
+				res.Deleted = append(res.Deleted, r)
+				mu.Unlock()
 			}
-			if err := ops.del(ctx, it.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				return classify(err, fmt.Sprintf("delete %s %s", kind, it.GetName()))
-			}
-			res.Deleted = append(res.Deleted, r)
-		}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // managedSelector selects what odod applied for the component.

@@ -77,11 +77,17 @@ type Component struct {
 	mu              sync.Mutex
 	state           protocol.ComponentState
 	transport       odsync.Transport
-	transportTarget string // targetID of the container the transport reaches
-	lastPush        *protocol.PushResult
-	pushSeq         int
-	forwards        map[int]forward
-	closed          bool
+	transportTarget string      // targetID of the container the transport reaches
+	transportPod    cluster.Pod // the pod it reaches
+	// applied is what the last successful apply of this component made the
+	// cluster hold; a push whose desired objects are the same skips the
+	// apply, and the pod wait while the transport to its pod is open
+	// (releasePod and a failed push forget it).
+	applied  appliedObjects
+	lastPush *protocol.PushResult
+	pushSeq  int
+	forwards map[int]forward
+	closed   bool
 }
 
 // forward is a port-forward kept open by a goroutine; stop ends it and
@@ -186,6 +192,7 @@ func (c *Component) Push(ctx context.Context, opts PushOptions) (protocol.PushRe
 	res.PushID = pushID
 	res.DurationMs = time.Since(start).Milliseconds()
 	if err != nil {
+		c.forgetApplied()
 		coded := Coded(err)
 		if coded.Code == protocol.CodeRequestCancelled {
 			c.setState(protocol.StateError, "Cancelled", "the push was cancelled; push again to finish it")
@@ -227,7 +234,8 @@ func (c *Component) Close() error {
 func (c *Component) releasePod() error {
 	c.mu.Lock()
 	tr := c.transport
-	c.transport, c.transportTarget = nil, ""
+	c.transport, c.transportTarget, c.transportPod = nil, "", cluster.Pod{}
+	c.applied = appliedObjects{}
 	fws := c.forwards
 	c.forwards = map[int]forward{}
 	c.mu.Unlock()

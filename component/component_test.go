@@ -41,6 +41,9 @@ type scripted struct {
 	p *pod
 }
 
+// Broken is the agent's: whether its stream ended.
+func (s scripted) Broken() bool { return broken(s.Transport) }
+
 func (s scripted) Run(ctx context.Context, argv, env []string, stdout, stderr io.Writer) (int, error) {
 	s.p.runs = append(s.p.runs, argv)
 	switch argv[0] {
@@ -58,9 +61,27 @@ func (s scripted) Run(ctx context.Context, argv, env []string, stdout, stderr io
 	return 127, nil
 }
 
-type agentExec struct{ root string }
+// agentExec runs the agent in process; closing gone ends it, as a
+// container that goes away ends the exec stream.
+type agentExec struct {
+	root string
+	gone <-chan struct{}
+}
 
 func (a agentExec) Exec(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if a.gone != nil {
+		stop := context.AfterFunc(ctx, func() {})
+		defer stop()
+		go func() {
+			select {
+			case <-a.gone:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	return agentserver.Serve(ctx, stdin, stdout, agentserver.Options{Root: a.root, Version: "test"})
 }
 
@@ -94,6 +115,31 @@ type harness struct {
 	c     *Component
 	rec   *recorder
 	dials int
+	// gone is closed when the container the agent runs in goes away.
+	gone chan struct{}
+}
+
+// replaceContainer gives the pod a new identity (set changes the fake
+// cluster's pod or container id) and ends the old container's exec
+// streams, as the cluster would.
+func (h *harness) replaceContainer(set func(*fakeCluster)) {
+	h.cl.mu.Lock()
+	set(h.cl)
+	h.cl.mu.Unlock()
+	close(h.gone)
+	h.gone = make(chan struct{})
+	// The daemon learns it when the stream ends.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		h.c.mu.Lock()
+		tr := h.c.transport
+		h.c.mu.Unlock()
+		if tr == nil || broken(tr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("the transport did not notice its stream ended")
+		}
+	}
 }
 
 func newHarness(t *testing.T, files map[string]string) *harness {
@@ -117,7 +163,7 @@ func newHarnessQuiet(t *testing.T, files map[string]string, quiet time.Duration)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = idx.Close() })
-	h := &harness{t: t, root: root, idx: idx, cl: &fakeCluster{podUID: "uid-1"}, rec: &recorder{}}
+	h := &harness{t: t, root: root, idx: idx, cl: &fakeCluster{podUID: "uid-1"}, rec: &recorder{}, gone: make(chan struct{})}
 	h.p = &pod{src: filepath.Join(t.TempDir(), "src"), workdir: t.TempDir(), build: func(stdout, stderr io.Writer) int {
 		_, _ = io.WriteString(stdout, "+ npm install\nadded 0 packages\n")
 		return 0
@@ -134,7 +180,7 @@ func newHarnessQuiet(t *testing.T, files map[string]string, quiet time.Duration)
 				t.Errorf("dial target %q, want /tmp/src", target)
 			}
 			h.dials++
-			tr, err := odsync.DialAgent(ctx, agentExec{root: h.p.src}, h.p.src, "test", log)
+			tr, err := odsync.DialAgent(ctx, agentExec{root: h.p.src, gone: h.gone}, h.p.src, "test", log)
 			if err != nil {
 				return nil, err
 			}
@@ -310,9 +356,7 @@ func TestNewPodResyncsOnlyWhatDiffers(t *testing.T) {
 	}
 	// The pod is replaced: its /tmp/src kept a.js and b.js but lost c.js,
 	// and has a stray file.
-	h.cl.mu.Lock()
-	h.cl.podUID = "uid-2"
-	h.cl.mu.Unlock()
+	h.replaceContainer(func(f *fakeCluster) { f.podUID = "uid-2" })
 	if err := os.Remove(filepath.Join(h.p.src, "c.js")); err != nil {
 		t.Fatal(err)
 	}
@@ -340,9 +384,7 @@ func TestRestartedContainerIsResynced(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The container restarts in the same pod: its /tmp/src starts empty.
-	h.cl.mu.Lock()
-	h.cl.ctrID = "containerd://2"
-	h.cl.mu.Unlock()
+	h.replaceContainer(func(f *fakeCluster) { f.ctrID = "containerd://2" })
 	if err := os.RemoveAll(h.p.src); err != nil {
 		t.Fatal(err)
 	}
@@ -455,4 +497,82 @@ func TestPushRightAfterASaveSendsTheSave(t *testing.T) {
 	if got, want := h.podFiles(), []string{"package.json={}", "server.js=v2-saved"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("pod files = %v, want %v", got, want)
 	}
+}
+
+// An edit push with unchanged settings does no apply and no pod wait while
+// the transport into the pod is open; a settings change, a forced push and
+// a pod that went away make the push ask the cluster again.
+func TestEditPushSkipsApplyAndPodWait(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.js": "a"})
+	ctx := context.Background()
+	calls := func() (int, int) {
+		h.cl.mu.Lock()
+		defer h.cl.mu.Unlock()
+		return h.cl.applied, h.cl.waits
+	}
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(h.root, "a.js"), "a2")
+	h.waitPending(1)
+	res, err := h.c.Push(ctx, PushOptions{})
+	if err != nil || res.FilesCopied != 1 {
+		t.Fatalf("edit push: %+v, %v", res, err)
+	}
+	if a, w := calls(); a != 1 || w != 1 {
+		t.Fatalf("after an edit push: %d applies, %d pod waits; want the first push's 1 and 1", a, w)
+	}
+
+	// A settings change: applied again.
+	cfg, err := config.Load(h.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ComponentSettings.Ports = []string{"8080", "9090"}
+	if err := config.Save(h.root, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := calls(); a != 2 {
+		t.Fatalf("after a settings change: %d applies, want 2", a)
+	}
+	// Forced: applied again.
+	if _, err := h.c.Push(ctx, PushOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := calls(); a != 3 {
+		t.Fatalf("after a forced push: %d applies, want 3", a)
+	}
+
+	// The pod is replaced while the transport looks open (its end not yet
+	// noticed): the sync fails, and the same push asks the cluster and
+	// resyncs into the new pod.
+	_, waitsBefore := calls()
+	h.cl.mu.Lock()
+	h.cl.podUID = "uid-2"
+	h.cl.mu.Unlock()
+	h.c.mu.Lock()
+	h.c.transport = deadTransport{h.c.transport}
+	h.c.mu.Unlock()
+	writeFile(t, filepath.Join(h.root, "a.js"), "a3")
+	h.waitPending(1)
+	res, err = h.c.Push(ctx, PushOptions{})
+	if err != nil || !res.Full || res.Pod != "pod-uid-2" {
+		t.Fatalf("push after the pod went away: %+v, %v", res, err)
+	}
+	if _, w := calls(); w != waitsBefore+1 {
+		t.Fatalf("pod waits %d -> %d, want one more", waitsBefore, w)
+	}
+	if got := h.podFiles(); !reflect.DeepEqual(got, []string{"a.js=a3"}) {
+		t.Fatalf("the new pod holds %v", got)
+	}
+}
+
+// deadTransport is a transport whose stream is gone but not yet noticed.
+type deadTransport struct{ odsync.Transport }
+
+func (deadTransport) Apply(context.Context, odsync.Plan, odsync.Source, func(odsync.Progress)) (odsync.Result, error) {
+	return odsync.Result{}, errors.New("write to the agent: broken pipe")
 }

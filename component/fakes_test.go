@@ -93,6 +93,7 @@ type fakeCluster struct {
 	podUID   string
 	ctrID    string
 	applied  int
+	waits    int
 	changed  bool
 	execs    [][]string
 	deleted  bool
@@ -121,6 +122,7 @@ func (f *fakeCluster) Apply(_ context.Context, objs cluster.Objects, _ cluster.A
 }
 func (f *fakeCluster) WaitForPod(_ context.Context, r cluster.ComponentRef, opts cluster.WaitOptions) (cluster.Pod, error) {
 	f.mu.Lock()
+	f.waits++
 	uid, ctr := f.podUID, f.ctrID
 	f.mu.Unlock()
 	if opts.OnState != nil {

@@ -62,7 +62,10 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 		return res, err
 	}
 
-	pod, err := c.awaitPod(ctx, cl, cfg, objs.changed, run)
+	pod, known := c.knownPod(objs)
+	if !known {
+		pod, err = c.awaitPod(ctx, cl, cfg, objs.changed, run)
+	}
 	timings.PodMs = lap()
 	if err != nil {
 		return res, err
@@ -72,6 +75,13 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	synced, err := c.syncFiles(ctx, cl, pod, objs.paths, opts.Force, run)
 	timings.SyncMs = lap()
 	synced.addTo(&res)
+	if err != nil && known && ctx.Err() == nil {
+		// The pod this daemon knew may be gone (deleted, rescheduled, its
+		// container restarted): ask the cluster, once.
+		c.log.Debug("sync to the known pod failed; applying and waiting for the pod again", zap.Error(err))
+		c.releaseKnownPod()
+		return c.push(ctx, pushID, opts)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -129,6 +139,9 @@ type objectsApplied struct {
 	paths cluster.S2IPaths
 	// ports are the app's TCP ports: the build waits until it serves again.
 	ports []int
+	// unchanged is true when the apply was skipped: the desired objects
+	// are those this daemon last applied successfully.
+	unchanged bool
 }
 
 // applyObjects is the objects phase: it resolves the builder, makes the
@@ -142,11 +155,22 @@ func (c *Component) applyObjects(ctx context.Context, cl objectsCluster, cfg *co
 	if err != nil {
 		return objectsApplied{}, err
 	}
+	done := objectsApplied{paths: paths, ports: tcpPorts(spec)}
+	key, err := desiredKey(objs)
+	if err != nil {
+		return objectsApplied{}, err
+	}
+	if !force && c.appliedAlready(cl, key) {
+		done.unchanged = true
+		return done, nil
+	}
 	applied, err := cl.Apply(ctx, objs, cluster.ApplyOptions{Force: force})
 	if err != nil {
 		return objectsApplied{}, err
 	}
-	return objectsApplied{changed: applied.Changed(), paths: paths, ports: tcpPorts(spec)}, nil
+	c.recordApplied(cl, key)
+	done.changed = applied.Changed()
+	return done, nil
 }
 
 // awaitPod is the pod phase: it waits for the component's pod to run,
@@ -292,10 +316,8 @@ func (c *Component) transportFor(ctx context.Context, ex Execer, pod cluster.Pod
 	c.mu.Lock()
 	tr, current := c.transport, c.transportTarget
 	c.mu.Unlock()
-	if tr != nil && current == targetID(pod) {
-		if at, ok := tr.(*odsync.AgentTransport); !ok || !at.Broken() {
-			return tr, nil
-		}
+	if tr != nil && current == targetID(pod) && !broken(tr) {
+		return tr, nil
 	}
 	if tr != nil {
 		c.dropTransport(tr)
@@ -306,7 +328,7 @@ func (c *Component) transportFor(ctx context.Context, ex Execer, pod cluster.Pod
 		return nil, err
 	}
 	c.mu.Lock()
-	c.transport, c.transportTarget = tr, targetID(pod)
+	c.transport, c.transportTarget, c.transportPod = tr, targetID(pod), pod
 	c.mu.Unlock()
 	return tr, nil
 }
@@ -316,7 +338,7 @@ func (c *Component) transportFor(ctx context.Context, ex Execer, pod cluster.Pod
 func (c *Component) dropTransport(tr odsync.Transport) {
 	c.mu.Lock()
 	if c.transport == tr {
-		c.transport, c.transportTarget = nil, ""
+		c.transport, c.transportTarget, c.transportPod = nil, "", cluster.Pod{}
 	}
 	c.mu.Unlock()
 	if err := tr.Close(); err != nil {
