@@ -82,13 +82,31 @@ func (q *eventQueue) take() takenEvents {
 	return t
 }
 
-// due says when the pending batch may be flushed: after QuietWindow
-// without events, and at most MaxDelay after its first event.
-func (q *eventQueue) due(quiet, maxDelay time.Duration) (time.Time, bool) {
+// smallBatch is the most paths a batch may hold to be flushed after the
+// settle window rather than the quiet window: an editor's save, even an
+// atomic one (a temporary file renamed over the target), touches one to
+// three.
+const smallBatch = 4
+
+// windows are the processor's waits (Options' QuietWindow, SettleWindow
+// and MaxDelay).
+type windows struct {
+	quiet, settle, maxDelay time.Duration
+}
+
+// due says when the pending batch may be flushed: after the settle window
+// without events while it holds at most smallBatch paths, else after the
+// quiet window without events (a storm keeps adding paths faster than
+// that), and at most maxDelay after its first event.
+func (q *eventQueue) due(w windows) (time.Time, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.paths) == 0 && !q.overflow {
 		return time.Time{}, false
+	}
+	quiet, maxDelay := w.quiet, w.maxDelay
+	if len(q.paths) <= smallBatch && !q.overflow {
+		quiet = min(quiet, w.settle)
 	}
 	at := q.last.Add(quiet)
 	if capAt := q.first.Add(maxDelay); capAt.Before(at) {

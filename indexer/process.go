@@ -98,7 +98,7 @@ func (p *processor) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		at, pending := p.queue.due(p.opts.QuietWindow, p.opts.MaxDelay)
+		at, pending := p.queue.due(p.opts.windows())
 		var fire <-chan time.Time
 		if pending {
 			timer.Reset(time.Until(at))
@@ -115,7 +115,7 @@ func (p *processor) run(ctx context.Context) {
 			continue
 		case flushed = <-p.flushes:
 		case <-fire:
-			if at, pending := p.queue.due(p.opts.QuietWindow, p.opts.MaxDelay); !pending || time.Now().Before(at) {
+			if at, pending := p.queue.due(p.opts.windows()); !pending || time.Now().Before(at) {
 				continue
 			}
 		}

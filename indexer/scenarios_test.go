@@ -553,6 +553,7 @@ func TestFlushAppliesSavesWithoutTheQuietWindow(t *testing.T) {
 	rec := &recorder{}
 	opts := testOptions(t, rec)
 	opts.QuietWindow = time.Hour
+	opts.SettleWindow = time.Hour
 	opts.MaxDelay = time.Hour
 	w := open(t, tr.root, opts)
 	confirmAll(t, w, "pod")

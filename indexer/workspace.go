@@ -32,6 +32,11 @@ type Options struct {
 	// QuietWindow: a batch is flushed once no event came for this long
 	// (default 50 ms)...
 	QuietWindow time.Duration
+	// SettleWindow: ...or this long, while the batch holds at most four
+	// paths: an editor's save (default 15 ms, at most QuietWindow). A
+	// storm (a checkout, an install) adds paths faster than that and
+	// waits out QuietWindow.
+	SettleWindow time.Duration
 	// MaxDelay: ...or this long after its first event, so that a constant
 	// trickle still flushes (default 1 s).
 	MaxDelay time.Duration
@@ -77,6 +82,10 @@ func (o Options) withDefaults() Options {
 	if o.QuietWindow <= 0 {
 		o.QuietWindow = 50 * time.Millisecond
 	}
+	if o.SettleWindow <= 0 {
+		o.SettleWindow = 15 * time.Millisecond
+	}
+	o.SettleWindow = min(o.SettleWindow, o.QuietWindow)
 	if o.MaxDelay <= 0 {
 		o.MaxDelay = time.Second
 	}
@@ -95,6 +104,10 @@ func (o Options) withDefaults() Options {
 		o.Workers = defaultWorkers()
 	}
 	return o
+}
+
+func (o Options) windows() windows {
+	return windows{quiet: o.QuietWindow, settle: o.SettleWindow, maxDelay: o.MaxDelay}
 }
 
 // Stats are the totals of the index.
