@@ -19,7 +19,9 @@ type Pusher interface {
 // WatchOptions tune a Watch. The zero value is usable.
 type WatchOptions struct {
 	// Debounce is how long the watch waits after the last change before
-	// it pushes, on top of the index's own coalescing (default 100 ms).
+	// it pushes, on top of the index's own coalescing (default 0: the
+	// index already waits for a save to settle, 15 ms, or for a bigger
+	// batch to go quiet, 50 ms; changes during a push supersede it).
 	Debounce time.Duration
 	// After a batch of at least StormSize changes (default 200: a git
 	// checkout, an npm install) the wait is StormDebounce instead (default
@@ -95,8 +97,9 @@ func (o WatchOptions) withDefaults() WatchOptions {
 	return o
 }
 
-// DefaultDebounce is a Watch's wait after the last change.
-const DefaultDebounce = 100 * time.Millisecond
+// DefaultDebounce is a Watch's wait after the last change, on top of the
+// index's.
+const DefaultDebounce time.Duration = 0
 
 // Watch pushes a workspace's changes as they happen: a reconciler, as
 // Tilt's, that owns one goroutine and at most one push in flight. Changes

@@ -12,8 +12,8 @@ const (
 type WatchStartParams struct {
 	WorkspaceID string `json:"workspaceId"`
 	// DebounceMs is how long the watch waits after the last change before
-	// it pushes, on top of the index's own coalescing (default 100, at
-	// most 10000). A running watch takes the new value.
+	// it pushes, on top of the index's own coalescing (default 0, at most
+	// 10000). A running watch takes the new value.
 	DebounceMs *int `json:"debounceMs,omitempty"`
 }
 
