@@ -5,16 +5,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sourcegraph/jsonrpc2"
-
+	"github.com/odod-dev/odod/internal/ododserve"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -22,22 +19,12 @@ import (
 // editor does, waits for the process to settle, and prints the RSS and
 // peak RSS of the daemon watching that tree.
 func serveRSS(ctx context.Context, bin, dir string) error {
-	cmd := exec.CommandContext(ctx, bin, "serve", "--log-level=warn")
-	stdin, err := cmd.StdinPipe()
+	srv, err := ododserve.Start(ctx, bin, ododserve.Options{Args: []string{"--log-level=warn"}, Stderr: os.Stderr})
 	if err != nil {
 		return err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s (run make build): %w", bin, err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	conn := jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(stdioPipes{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
-	defer conn.Close()
+	defer func() { _ = srv.Close() }()
+	conn, cmd := srv.Conn, srv.Cmd
 	if err := conn.Call(ctx, protocol.MethodInitialize, protocol.InitializeParams{}, nil); err != nil {
 		return err
 	}
@@ -75,8 +62,6 @@ func serveRSS(ctx context.Context, bin, dir string) error {
 		return err
 	}
 	fmt.Printf("odod serve idle-watching it for %s: %s of CPU (%.3f%% of one core)\n", idle, after-before, 100*float64(after-before)/float64(idle))
-	_ = conn.Call(ctx, protocol.MethodShutdown, nil, nil)
-	_ = conn.Notify(ctx, protocol.MethodExit, nil)
 	return nil
 }
 
@@ -100,12 +85,3 @@ func processCPUTime(pid int) (time.Duration, error) {
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
-
-// stdioPipes joins the child's stdout and stdin into one stream.
-type stdioPipes struct {
-	io.Reader
-	w io.WriteCloser
-}
-
-func (p stdioPipes) Write(b []byte) (int, error) { return p.w.Write(b) }
-func (p stdioPipes) Close() error                { return p.w.Close() }

@@ -1,8 +1,10 @@
 // Command pushbench measures odod's inner loop on the local cluster (odod
 // issue 9): in one component's pod, with workspaces of testdata/nodejs-app
 // plus 0, 5,000 and 20,000 small source files, the time from a one-file
-// edit to the app serving the new answer, through the engine `odod push`
-// uses, beside odo v1's way on the same pod in the same run
+// edit to the app serving the new answer, four ways in the same run: the
+// `odod push` command (a new process per edit), the daemon's watch
+// (`odod serve` over JSON-RPC, odod/watch/start), the engine in this
+// process (Push, with the per-phase timings it reports), and odo v1's way
 // (`tar c FILE | kubectl exec -i POD -- tar x -C /tmp/src`, then
 // `kubectl exec POD -- /opt/odo/bin/assemble-and-restart`); and the bulk
 // transfer of the whole tree into an empty /tmp/src beside
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +40,7 @@ import (
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/initimage"
+	"github.com/odod-dev/odod/internal/ododserve"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -65,6 +69,7 @@ func (c countingCluster) Exec(ctx context.Context, pod, container string, argv [
 }
 
 type options struct {
+	odod       string
 	kubeconfig string
 	rounds     int
 	sizes      []int
@@ -75,6 +80,7 @@ type options struct {
 
 func main() {
 	var o options
+	flag.StringVar(&o.odod, "odod", "", "the odod binary (default: built from this tree, with version "+benchVersion+")")
 	flag.StringVar(&o.kubeconfig, "kubeconfig", defaultKubeconfig(), "kubeconfig of the local cluster")
 	flag.IntVar(&o.rounds, "rounds", 20, "one-file edits to time per workspace size and way")
 	sizes := flag.String("sizes", "0,5000,20000", "extra source files in the workspace, comma-separated, ascending")
@@ -94,6 +100,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pushbench:", err)
 		os.Exit(1)
 	}
+}
+
+// benchVersion is the version of the odod binary the benchmark builds and
+// of its own engine: it is a label of the pod template, so the three
+// would otherwise roll the pod over each other.
+const benchVersion = "bench"
+
+// buildOdod builds odod into dir.
+func buildOdod(dir string) (string, error) {
+	bin := filepath.Join(dir, "odod")
+	cmd := exec.Command("go", "build", "-ldflags", "-X github.com/odod-dev/odod/internal/version.version="+benchVersion, "-o", bin, "./cmd/odod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build odod (run from the repository root): %w\n%s", err, out)
+	}
+	return bin, nil
 }
 
 func defaultKubeconfig() string {
@@ -146,6 +167,9 @@ func (p *phases) transfer() time.Duration {
 type bench struct {
 	o          options
 	ctx        context.Context
+	ododBin    string
+	serve      *ododserve.Process
+	ododEnv    []string
 	ws         string
 	ns, pod    string
 	container  string
@@ -187,6 +211,29 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(ws)
+	ododBin := o.odod
+	if ododBin == "" {
+		binDir, err := os.MkdirTemp("", "odod-pushbench-bin-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(binDir)
+		if ododBin, err = buildOdod(binDir); err != nil {
+			return err
+		}
+	}
+	ododEnv := append(os.Environ(), "KUBECONFIG="+o.kubeconfig, initimage.EnvImage+"="+o.initImage)
+	serve, err := ododserve.Start(ctx, ododBin, ododserve.Options{Args: []string{"--log-level=warn"}, Env: ododEnv, Stderr: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = serve.Close() }()
+	if err := serve.Conn.Call(ctx, protocol.MethodInitialize, protocol.InitializeParams{
+		InitializationOptions: &protocol.InitializationOptions{Kubeconfig: o.kubeconfig, InitImage: o.initImage},
+	}, nil); err != nil {
+		return fmt.Errorf("initialize odod serve: %w", err)
+	}
+	_ = serve.Conn.Notify(ctx, protocol.MethodInitialized, struct{}{})
 	if err := exec.Command("cp", "-r", "testdata/nodejs-app/.", ws).Run(); err != nil {
 		return fmt.Errorf("copy testdata/nodejs-app (run from the repository root): %w", err)
 	}
@@ -213,7 +260,7 @@ func run(o options) error {
 		Index:     idx,
 		Connect:   func(context.Context, string) (component.Cluster, error) { return counting, nil },
 		InitImage: o.initImage,
-		Version:   "bench",
+		Version:   benchVersion,
 		Hooks:     component.Hooks{Progress: ph.hook},
 	})
 	defer comp.Close()
@@ -230,7 +277,7 @@ func run(o options) error {
 		return err
 	}
 	b := &bench{
-		o: o, ctx: ctx, ws: ws, ns: ns.Name, pod: first.Pod, container: pod.Spec.Containers[0].Name,
+		o: o, ctx: ctx, ododBin: ododBin, serve: serve, ododEnv: ododEnv, ws: ws, ns: ns.Name, pod: first.Pod, container: pod.Spec.Containers[0].Name,
 		appURL: "http://" + pod.Status.PodIP + ":8080/", idx: idx, comp: comp, phases: ph,
 		kubectlEnv: append(os.Environ(), "KUBECONFIG="+o.kubeconfig),
 	}
@@ -240,7 +287,7 @@ func run(o options) error {
 
 	type row struct {
 		extra                 int
-		odod, odo             []time.Duration
+		odod, cli, watch, odo []time.Duration
 		push, transfer, build []time.Duration
 		timings               []protocol.PushTimings
 		setup                 time.Duration
@@ -269,16 +316,27 @@ func run(o options) error {
 			return err
 		}
 		r.push, r.transfer, r.build, r.timings = b.pushTimes, b.transfers, b.builds, b.timings
+		// The CLI: one untimed push first, so that its index file holds
+		// what the engine's pushes confirmed.
+		if err := b.cliPush(); err != nil {
+			return err
+		}
+		if r.cli, err = b.edits(tag+"-cli", b.editCLI); err != nil {
+			return err
+		}
+		if r.watch, err = b.watchEdits(tag + "-watch"); err != nil {
+			return err
+		}
 		if r.odo, err = b.edits(tag+"-odo", b.editOdoWay); err != nil {
 			return err
 		}
-		// Settle the index with the engine (odo's way bypassed it).
+		// Settle the engine's index (the other ways pushed past it).
 		if _, err := comp.Push(ctx, component.PushOptions{}); err != nil {
 			return err
 		}
-		fmt.Printf("workspace +%d files: odod p50 %s p90 %s | odo v1 way p50 %s p90 %s | odo/odod p50 %.1fx p90 %.1fx\n",
-			size, pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
-			ratio(pct(r.odo, 50), pct(r.odod, 50)), ratio(pct(r.odo, 90), pct(r.odod, 90)))
+		fmt.Printf("workspace +%d files: p50 (p90) odod push %s (%s) | watch %s (%s) | engine %s (%s) | odo v1 way %s (%s) | push/odo %.2f, watch/odo %.2f\n",
+			size, pct(r.cli, 50), pct(r.cli, 90), pct(r.watch, 50), pct(r.watch, 90), pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
+			ratio(pct(r.cli, 50), pct(r.odo, 50)), ratio(pct(r.watch, 50), pct(r.odo, 50)))
 		rows = append(rows, r)
 	}
 
@@ -341,12 +399,18 @@ func run(o options) error {
 
 	fmt.Println()
 	fmt.Printf("## One-file edit → new answer served (%d edits per cell; pod %s)\n\n", o.rounds, b.pod)
-	fmt.Println("| Workspace | odod push p50 | p90 | odo v1 way p50 | p90 | odo v1 / odod (p50, p90) |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	fmt.Println("| Workspace | `odod push` p50 / p90 | watch (odod serve) p50 / p90 | engine in-process p50 / p90 | odo v1 way p50 / p90 | push / odo v1 (p50) | watch / odo v1 (p50) |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Printf("| app + %d files | %s | %s | %s | %s | %.1f×, %.1f× |\n", r.extra,
-			pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
-			ratio(pct(r.odo, 50), pct(r.odod, 50)), ratio(pct(r.odo, 90), pct(r.odod, 90)))
+		fmt.Printf("| app + %d files | %s / %s | %s / %s | %s / %s | %s / %s | %.2f | %.2f |\n", r.extra,
+			pct(r.cli, 50), pct(r.cli, 90), pct(r.watch, 50), pct(r.watch, 90), pct(r.odod, 50), pct(r.odod, 90),
+			pct(r.odo, 50), pct(r.odo, 90), ratio(pct(r.cli, 50), pct(r.odo, 50)), ratio(pct(r.watch, 50), pct(r.odo, 50)))
+	}
+	if len(rows) > 1 {
+		first, last := rows[0], rows[len(rows)-1]
+		fmt.Printf("\nFlat: app + %d files / app + %d files (p50): odod push %.2f, watch %.2f, engine %.2f, odo v1 way %.2f\n", last.extra, first.extra,
+			ratio(pct(last.cli, 50), pct(first.cli, 50)), ratio(pct(last.watch, 50), pct(first.watch, 50)),
+			ratio(pct(last.odod, 50), pct(first.odod, 50)), ratio(pct(last.odo, 50), pct(first.odo, 50)))
 	}
 	fmt.Println()
 	fmt.Println("| Workspace | odod: Push returned (p50, p90) | of which transfer (p50) | of which assemble-and-restart (p50) |")
@@ -426,6 +490,69 @@ func (b *bench) editThroughEngine(content string) error {
 		return fmt.Errorf("the push copied %d files, want 1", res.FilesCopied)
 	}
 	return nil
+}
+
+// cliPush runs `odod push` in the workspace.
+func (b *bench) cliPush() error {
+	cmd := exec.Command(b.ododBin, "push")
+	cmd.Dir, cmd.Env = b.ws, b.ododEnv
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("odod push: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// editCLI saves the file and runs `odod push`, as a user in a terminal.
+func (b *bench) editCLI(content string) error {
+	if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
+		return err
+	}
+	return b.cliPush()
+}
+
+// watchEdits opens the workspace in odod serve and starts its watch,
+// waits for the watch's first push, then times edits that only save the
+// file: the daemon does the rest. The watch stops and the workspace
+// closes afterwards, so that the other ways push alone.
+func (b *bench) watchEdits(tag string) ([]time.Duration, error) {
+	ctx, conn := b.ctx, b.serve.Conn
+	var opened protocol.WorkspaceOpenResult
+	if err := conn.Call(ctx, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: b.ws}).String()}, &opened); err != nil {
+		return nil, fmt.Errorf("odod/workspace/open: %w", err)
+	}
+	id := opened.WorkspaceID
+	defer func() {
+		_ = conn.Call(ctx, protocol.MethodWatchStop, protocol.WatchStopParams{WorkspaceID: id}, nil)
+		_ = conn.Call(ctx, protocol.MethodWorkspaceClose, protocol.WorkspaceCloseParams{WorkspaceID: id}, nil)
+	}()
+	if err := conn.Call(ctx, protocol.MethodWatchStart, protocol.WatchStartParams{WorkspaceID: id}, nil); err != nil {
+		return nil, fmt.Errorf("odod/watch/start: %w", err)
+	}
+	// The watch pushes once at start; the edits begin when it rests.
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var st protocol.StatusResult
+		if err := conn.Call(ctx, protocol.MethodStatus, nil, &st); err != nil {
+			return nil, err
+		}
+		var w protocol.WatchStatus
+		for _, s := range st.Workspaces {
+			if s.WorkspaceID == id {
+				w = s.Watch
+			}
+		}
+		if w.Pushes > 0 && !w.Pushing && !w.Retrying {
+			if w.LastError != "" {
+				return nil, fmt.Errorf("the watch's first push: %s", w.LastError)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the watch did not finish its first push: %+v", w)
+		}
+	}
+	return b.edits(tag, func(content string) error {
+		return os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644)
+	})
 }
 
 // editOdoWay saves the file and does what odo v1's push did.
