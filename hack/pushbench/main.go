@@ -75,6 +75,7 @@ type options struct {
 	sizes      []int
 	bulkRounds int
 	burst      int
+	pause      time.Duration
 	initImage  string
 }
 
@@ -86,6 +87,7 @@ func main() {
 	sizes := flag.String("sizes", "0,5000,20000", "extra source files in the workspace, comma-separated, ascending")
 	flag.IntVar(&o.bulkRounds, "bulk-rounds", 3, "bulk transfers of the largest tree to time per way")
 	flag.IntVar(&o.burst, "burst", 10000, "files written at once (a checkout), then pushed: time from the first write to synced (0: skip)")
+	flag.DurationVar(&o.pause, "pause", 500*time.Millisecond, "wait between an edit's answer and the next edit (a person's pace; the app's standby process starts meanwhile)")
 	flag.StringVar(&o.initImage, "init-image", initimage.DefaultRef(), "the init image (push yours with odod init-image push)")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
@@ -398,7 +400,7 @@ func run(o options) error {
 	_ = b.kubectl(nil, "exec", b.pod, "-c", b.container, "--", "rm", "-rf", "/tmp/tarcopy")
 
 	fmt.Println()
-	fmt.Printf("## One-file edit → new answer served (%d edits per cell; pod %s)\n\n", o.rounds, b.pod)
+	fmt.Printf("## One-file edit → new answer served (%d edits per cell, %s apart; pod %s)\n\n", o.rounds, o.pause, b.pod)
 	fmt.Println("| Workspace | `odod push` p50 / p90 | watch (odod serve) p50 / p90 | engine in-process p50 / p90 | odo v1 way p50 / p90 | push / odo v1 (p50) | watch / odo v1 (p50) |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
@@ -453,6 +455,7 @@ func run(o options) error {
 func (b *bench) edits(tag string, way func(content string) error) ([]time.Duration, error) {
 	var out []time.Duration
 	for i := 0; i < b.o.rounds; i++ {
+		time.Sleep(b.o.pause)
 		answer := fmt.Sprintf("Hello from %s round %d", tag, i)
 		content := fmt.Sprintf("exports.greeting = () => '%s';\n", answer)
 		t0 := time.Now()
