@@ -333,6 +333,7 @@ func TestWatchRidesOutAnUnreachableAPIServer(t *testing.T) {
 			warnings = append(warnings, p.Message)
 		}
 	}
+	t.Logf("the component went into the error state %d time(s); warnings: %q", intoError, warnings)
 	if len(warnings) != 1 {
 		t.Errorf("window/showMessage warnings during the cut: %q, want one", warnings)
 	}
