@@ -76,6 +76,7 @@ type options struct {
 	bulkRounds int
 	burst      int
 	pause      time.Duration
+	noStandby  bool
 	initImage  string
 }
 
@@ -88,6 +89,7 @@ func main() {
 	flag.IntVar(&o.bulkRounds, "bulk-rounds", 3, "bulk transfers of the largest tree to time per way")
 	flag.IntVar(&o.burst, "burst", 10000, "files written at once (a checkout), then pushed: time from the first write to synced (0: skip)")
 	flag.DurationVar(&o.pause, "pause", 500*time.Millisecond, "wait between an edit's answer and the next edit (a person's pace; the app's standby process starts meanwhile)")
+	flag.BoolVar(&o.noStandby, "no-standby", false, "run the component with ODOD_STANDBY=false (no standby process: restarts spawn the app)")
 	flag.StringVar(&o.initImage, "init-image", initimage.DefaultRef(), "the init image (push yours with odod init-image push)")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
@@ -242,6 +244,9 @@ func run(o options) error {
 	cfg := config.New("bench", "nodejs")
 	cfg.ComponentSettings.Ports = []string{"8080"}
 	cfg.ComponentSettings.Project = ns.Name
+	if o.noStandby {
+		cfg.ComponentSettings.Envs = config.EnvVarList{{Name: "ODOD_STANDBY", Value: "false"}}
+	}
 	if err := config.Save(ws, cfg); err != nil {
 		return err
 	}
