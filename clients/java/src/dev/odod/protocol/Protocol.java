@@ -1838,7 +1838,7 @@ public final class Protocol {
 		public String workspaceId;
 
 		/**
-		 * DebounceMs is how long the watch waits after the last change before it pushes, on top of the index's own coalescing (default 100, at most 10000). A running watch takes the new value.
+		 * DebounceMs is how long the watch waits after the last change before it pushes, on top of the index's own coalescing (default 0, at most 10000). A running watch takes the new value.
 		 */
 		public Integer debounceMs;
 	}
