@@ -216,13 +216,18 @@ func Desired(spec ComponentSpec) (Objects, error) {
 			ObjectMeta: meta(name, nil),
 			Spec: oappsv1.DeploymentConfigSpec{
 				Replicas: 1,
-				Strategy: oappsv1.DeploymentStrategy{Type: oappsv1.DeploymentStrategyTypeRecreate},
+				Strategy: dcStrategy(s),
 				Selector: podSelector,
 				Template: &template,
-				Triggers: oappsv1.DeploymentTriggerPolicies{{Type: oappsv1.DeploymentTriggerOnConfigChange}},
+				// Not nil: an empty list is what tells OpenShift "no
+				// triggers"; nil would get the default ConfigChange.
+				Triggers: oappsv1.DeploymentTriggerPolicies{},
 			},
 		}
-		if is := spec.Builder.ImageStream; is != nil {
+		if s.HasTrigger(config.TriggerConfigChange) {
+			dc.Spec.Triggers = append(dc.Spec.Triggers, oappsv1.DeploymentTriggerPolicy{Type: oappsv1.DeploymentTriggerOnConfigChange})
+		}
+		if is := spec.Builder.ImageStream; is != nil && s.HasTrigger(config.TriggerImageChange) {
 			dc.Spec.Triggers = append(dc.Spec.Triggers, oappsv1.DeploymentTriggerPolicy{
 				Type: oappsv1.DeploymentTriggerOnImageChange,
 				ImageChangeParams: &oappsv1.DeploymentTriggerImageChangeParams{
@@ -240,9 +245,7 @@ func Desired(spec ComponentSpec) (Objects, error) {
 			Spec: appsv1.DeploymentSpec{
 				Replicas: ptr.To[int32](1),
 				Selector: &metav1.LabelSelector{MatchLabels: podSelector},
-				// Recreate, as odo's DC: the s2idata PVC is ReadWriteOnce,
-				// and two supervisors must never share it.
-				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+				Strategy: deploymentStrategy(s),
 				Template: template,
 			},
 		}
@@ -289,6 +292,32 @@ func Desired(spec ComponentSpec) (Objects, error) {
 		}
 	}
 	return objs, nil
+}
+
+// deploymentStrategy is the Deployment's strategy. Recreate is the
+// default, as odo's DeploymentConfig: the s2idata PVC is ReadWriteOnce,
+// and two supervisors should not share it. Rolling starts the new pod
+// before the old one stops (one extra pod, none unavailable); its
+// parameters are set, not left to the server's defaults, so that this
+// field manager owns them and a switch back to Recreate removes them
+// (the API refuses rollingUpdate beside Recreate).
+func deploymentStrategy(s config.ComponentSettings) appsv1.DeploymentStrategy {
+	if s.EffectiveStrategy() == config.StrategyRolling {
+		return appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType, RollingUpdate: &appsv1.RollingUpdateDeployment{
+			MaxSurge: ptr.To(intstr.FromInt32(1)), MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+		}}
+	}
+	return appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+}
+
+// dcStrategy is the DeploymentConfig's strategy, as deploymentStrategy.
+func dcStrategy(s config.ComponentSettings) oappsv1.DeploymentStrategy {
+	if s.EffectiveStrategy() == config.StrategyRolling {
+		return oappsv1.DeploymentStrategy{Type: oappsv1.DeploymentStrategyTypeRolling, RollingParams: &oappsv1.RollingDeploymentStrategyParams{
+			MaxSurge: ptr.To(intstr.FromInt32(1)), MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+		}}
+	}
+	return oappsv1.DeploymentStrategy{Type: oappsv1.DeploymentStrategyTypeRecreate}
 }
 
 func checkSpec(spec ComponentSpec) error {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -211,5 +212,50 @@ func TestIntegrationExecAndPortForward(t *testing.T) {
 	resp.Body.Close()
 	if string(body) != "hello from pod" {
 		t.Fatalf("port-forward body %q", body)
+	}
+}
+
+// TestIntegrationStrategySwitches applies the Strategy setting both ways on
+// the real API server: the server defaults a RollingUpdate's parameters, and
+// refuses them beside Recreate, so a switch back works only when odod owns
+// them (server-side apply then removes them).
+func TestIntegrationStrategySwitches(t *testing.T) {
+	tc := testcluster.Require(t)
+	ns := tc.Namespace(t, "odod-strategy")
+	c := connect(t, tc, ns)
+	ctx := context.Background()
+	builder, err := c.ResolveType(ctx, "nodejs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cluster.NewRegistryInspector().Inspect(ctx, builder.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube := tc.Client(t)
+	for _, strategy := range []string{config.StrategyRolling, config.StrategyRecreate, config.StrategyRolling, ""} {
+		settings := config.New("web", "nodejs").ComponentSettings
+		settings.Strategy = strategy
+		objs, err := cluster.Desired(cluster.ComponentSpec{
+			Namespace: ns, Settings: settings, Builder: builder, Image: info,
+			InitImage: tc.Registry + "/odod/init-does-not-exist:none", ManagedByVersion: "integration",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Apply(ctx, objs, cluster.ApplyOptions{}); err != nil {
+			t.Fatalf("Strategy %q: apply: %v", strategy, err)
+		}
+		d, err := kube.AppsV1().Deployments(ns).Get(ctx, "web-app", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := appsv1.RecreateDeploymentStrategyType
+		if strategy == config.StrategyRolling {
+			want = appsv1.RollingUpdateDeploymentStrategyType
+		}
+		if d.Spec.Strategy.Type != want || (want == appsv1.RecreateDeploymentStrategyType) != (d.Spec.Strategy.RollingUpdate == nil) {
+			t.Fatalf("Strategy %q: the cluster holds %+v", strategy, d.Spec.Strategy)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,6 +12,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	oappsv1 "github.com/openshift/api/apps/v1"
+
+	"github.com/odod-dev/odod/config"
 )
 
 // Names and labels of odod's own S2I builds (clusters without a build
@@ -147,6 +148,9 @@ type BuiltImage struct {
 	Cause string
 	// SourceURL and SourceRef are the git repository and commit.
 	SourceURL, SourceRef string
+	// Strategy is the component's Strategy setting; empty: Rolling where
+	// no storage is mounted, else Recreate.
+	Strategy string
 }
 
 // ForBuiltImage turns a component's desired objects (Desired) into those
@@ -180,20 +184,19 @@ func ForBuiltImage(objs *Objects, ref ComponentRef, built BuiltImage) {
 			m.Annotations[AnnotationVCSRef] = built.SourceRef
 		}
 	}
-	rolling := len(objs.PVCs) == 0
+	strategy := config.ComponentSettings{Strategy: built.Strategy}
+	if built.Strategy == "" && len(objs.PVCs) == 0 {
+		strategy.Strategy = config.StrategyRolling
+	}
 	if d := objs.Deployment; d != nil {
 		annotate(&d.ObjectMeta)
 		runBuilt(&d.Spec.Template.Spec, ref, built.Image)
-		if rolling {
-			d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType}
-		}
+		d.Spec.Strategy = deploymentStrategy(strategy)
 	}
 	if dc := objs.DeploymentConfig; dc != nil {
 		annotate(&dc.ObjectMeta)
 		runBuilt(&dc.Spec.Template.Spec, ref, built.Image)
-		if rolling {
-			dc.Spec.Strategy = oappsv1.DeploymentStrategy{Type: oappsv1.DeploymentStrategyTypeRolling}
-		}
+		dc.Spec.Strategy = dcStrategy(strategy)
 		dc.Spec.Triggers = oappsv1.DeploymentTriggerPolicies{{Type: oappsv1.DeploymentTriggerOnConfigChange}}
 	}
 }

@@ -235,7 +235,7 @@ func (c *Component) pushGit(ctx context.Context, cfg *config.LocalConfig, run pu
 	if len(short) > 12 {
 		short = short[:12]
 	}
-	cluster.ForBuiltImage(&objs, spec.Ref(), cluster.BuiltImage{Image: built.image, SourceURL: src.url, SourceRef: built.commit,
+	cluster.ForBuiltImage(&objs, spec.Ref(), cluster.BuiltImage{Image: built.image, SourceURL: src.url, SourceRef: built.commit, Strategy: spec.Settings.Strategy,
 		Cause: fmt.Sprintf("odod push: %s at %s (%s)", src.url, nonEmpty(src.ref, "default branch"), short)})
 	// Force: a rollback changed the template behind odod's recorded hash.
 	if _, err := cl.Apply(ctx, objs, cluster.ApplyOptions{Force: true}); err != nil {

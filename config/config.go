@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"sigs.k8s.io/yaml"
@@ -122,6 +123,43 @@ type ComponentSettings struct {
 	// Link lists the components and Services this one links to (odod's
 	// own setting, see ComponentLink).
 	Link []ComponentLink `json:"Link,omitempty"`
+	// Strategy is how a new revision replaces the running pod (odod's own
+	// key): "Recreate" (the default, as odo's DeploymentConfig: the old pod
+	// is gone before the new one starts, so two supervisors never share the
+	// s2idata volume) or "Rolling" (the new pod is ready before the old one
+	// stops: no gap in service, at the cost of both running for a moment).
+	Strategy string `json:"Strategy,omitempty"`
+	// Triggers lists what rolls out a DeploymentConfig on its own (odod's
+	// own key; DeploymentConfigs only): "ConfigChange" (a changed pod
+	// template) and "ImageChange" (a new image in the builder's or, for a
+	// git component, the component's image stream tag). Empty means both.
+	Triggers []string `json:"Triggers,omitempty"`
+}
+
+// Strategies a component may use.
+const (
+	StrategyRecreate = "Recreate"
+	StrategyRolling  = "Rolling"
+)
+
+// Triggers a DeploymentConfig may have.
+const (
+	TriggerConfigChange = "ConfigChange"
+	TriggerImageChange  = "ImageChange"
+)
+
+// EffectiveStrategy is Strategy with its default.
+func (s ComponentSettings) EffectiveStrategy() string {
+	if s.Strategy == "" {
+		return StrategyRecreate
+	}
+	return s.Strategy
+}
+
+// HasTrigger says whether a DeploymentConfig of these settings has the
+// trigger t (every trigger when none is listed).
+func (s ComponentSettings) HasTrigger(t string) bool {
+	return len(s.Triggers) == 0 || slices.Contains(s.Triggers, t)
 }
 
 // ComponentStorageSettings is one storage mount, as odo's.

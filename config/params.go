@@ -27,6 +27,23 @@ func stringParam(name string, field func(s *ComponentSettings) *string) paramete
 		unset: func(s *ComponentSettings) { *field(s) = "" }}
 }
 
+// listParam is a list set as comma-separated values ("8080,8443").
+func listParam(name string, field func(s *ComponentSettings) *[]string) parameter {
+	return parameter{name: name,
+		get: func(s *ComponentSettings) string { return strings.Join(*field(s), ",") },
+		set: func(s *ComponentSettings, v string) error {
+			var list []string
+			for _, item := range strings.Split(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+			*field(s) = list
+			return nil
+		},
+		unset: func(s *ComponentSettings) { *field(s) = nil }}
+}
+
 // both sets a pair (Memory: MinMemory and MaxMemory) as odo did.
 func both(name string, lo, hi func(s *ComponentSettings) *string) parameter {
 	return parameter{name: name,
@@ -53,18 +70,7 @@ var parameters = []parameter{
 		unset: func(s *ComponentSettings) { s.SourceType = "" }},
 	stringParam("SourceLocation", func(s *ComponentSettings) *string { return &s.SourceLocation }),
 	stringParam("Ref", func(s *ComponentSettings) *string { return &s.Ref }),
-	{name: "Ports",
-		get: func(s *ComponentSettings) string { return strings.Join(s.Ports, ",") },
-		set: func(s *ComponentSettings, v string) error {
-			s.Ports = nil
-			for _, p := range strings.Split(v, ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					s.Ports = append(s.Ports, p)
-				}
-			}
-			return nil
-		},
-		unset: func(s *ComponentSettings) { s.Ports = nil }},
+	listParam("Ports", func(s *ComponentSettings) *[]string { return &s.Ports }),
 	stringParam("MinMemory", func(s *ComponentSettings) *string { return &s.MinMemory }),
 	stringParam("MaxMemory", func(s *ComponentSettings) *string { return &s.MaxMemory }),
 	both("Memory", func(s *ComponentSettings) *string { return &s.MinMemory }, func(s *ComponentSettings) *string { return &s.MaxMemory }),
@@ -106,6 +112,8 @@ var parameters = []parameter{
 	stringParam("Workload", func(s *ComponentSettings) *string { return &s.Workload }),
 	stringParam("ContextDir", func(s *ComponentSettings) *string { return &s.ContextDir }),
 	stringParam("Registry", func(s *ComponentSettings) *string { return &s.Registry }),
+	stringParam("Strategy", func(s *ComponentSettings) *string { return &s.Strategy }),
+	listParam("Triggers", func(s *ComponentSettings) *[]string { return &s.Triggers }),
 }
 
 func findParameter(name string) (parameter, error) {

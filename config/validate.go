@@ -116,6 +116,21 @@ func (c *LocalConfig) Validate() error {
 	default:
 		v.add(cs+"Workload", "is %q: use Deployment or DeploymentConfig", s.Workload)
 	}
+	switch s.Strategy {
+	case "", StrategyRecreate, StrategyRolling:
+	default:
+		v.add(cs+"Strategy", "is %q: use Recreate or Rolling", s.Strategy)
+	}
+	seen := map[string]bool{}
+	for _, t := range s.Triggers {
+		switch {
+		case t != TriggerConfigChange && t != TriggerImageChange:
+			v.add(cs+"Triggers", "has %q: use ConfigChange, ImageChange or both", t)
+		case seen[t]:
+			v.add(cs+"Triggers", "lists %s twice", t)
+		}
+		seen[t] = true
+	}
 	switch s.SourceType {
 	case "", Local, Binary:
 	case Git:
