@@ -204,12 +204,22 @@ func TestIntegrationExecAndPortForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pf.Close()
-	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(pf.LocalPort))
+	// Running is not listening: node may still be starting (seconds on a
+	// loaded machine), and until then each forwarded connection is refused
+	// in the pod and ends at once.
+	var body []byte
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(pf.LocalPort))
+		if err != nil {
+			return false, nil
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return true, nil
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the server in the pod never answered through the forward: %v", err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if string(body) != "hello from pod" {
 		t.Fatalf("port-forward body %q", body)
 	}
