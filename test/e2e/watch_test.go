@@ -4,16 +4,12 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -24,65 +20,9 @@ import (
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/internal/lockedbuf"
 	"github.com/odod-dev/odod/internal/testcluster"
+	"github.com/odod-dev/odod/internal/treesum"
 	"github.com/odod-dev/odod/protocol"
 )
-
-// localSums lists "path sha256" of the workspace's files as a push sends
-// them: .odo and .git left out, sorted.
-func localSums(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".odo" || d.Name() == ".git") {
-			return filepath.SkipDir
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			out = append(out, filepath.ToSlash(rel)+" -> "+target)
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		sum := sha256.Sum256(b)
-		out = append(out, filepath.ToSlash(rel)+" "+hex.EncodeToString(sum[:]))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// remoteSums lists "path sha256" of the container's /tmp/src.
-func remoteSums(ctx context.Context, cl *cluster.Client, pod, container string) ([]string, error) {
-	var stdout, stderr strings.Builder
-	script := `cd /tmp/src && { find . -type f -exec sha256sum {} + | awk '{ sub(/^\.\//, "", $2); print $2 " " $1 }'; find . -type l -printf '%P -> %l\n'; } | sort`
-	if err := cl.Exec(ctx, pod, container, []string{"sh", "-c", script}, nil, &stdout, &stderr); err != nil {
-		return nil, fmt.Errorf("%w: %s", err, stderr.String())
-	}
-	var out []string
-	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		if l != "" {
-			out = append(out, l)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
 
 // watchStatus is the workspace's watch as odod/status says.
 func (e *editor) watchStatus(wsID string) protocol.WatchStatus {
@@ -117,7 +57,10 @@ func converge(t *testing.T, e *editor, cl *cluster.Client, wsID, root, component
 func convergeWhen(t *testing.T, idle func() (bool, string), cl *cluster.Client, root, component string, timeout time.Duration) string {
 	t.Helper()
 	ref := cluster.ComponentRef{Name: component, App: "app"}
-	want := localSums(t, root)
+	want, err := treesum.Local(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
@@ -133,7 +76,7 @@ func convergeWhen(t *testing.T, idle func() (bool, string), cl *cluster.Client, 
 			last = fmt.Sprintf("pod %+v %v", ps, err)
 			continue
 		}
-		got, err := remoteSums(ctx, cl, ps.Pod, component+"-app")
+		got, err := treesum.Remote(ctx, cl, ps.Pod, component+"-app", "/tmp/src")
 		cancel()
 		if err != nil {
 			last = err.Error()
