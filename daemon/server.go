@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -387,7 +388,7 @@ func (s *Server) stop(code int) {
 }
 
 func (s *Server) status(context.Context, *jsonrpc2.Conn, protocol.StatusParams) (any, error) {
-	return protocol.StatusResult{Version: s.opts.Version, Workspaces: s.workspaces.list()}, nil
+	return protocol.StatusResult{Version: s.opts.Version, Workspaces: s.workspaces.list(), Goroutines: runtime.NumGoroutine()}, nil
 }
 
 // cancelRequest is $/cancelRequest: it ends the request's context.

@@ -184,7 +184,7 @@ func TestLifecycleShutdownExit(t *testing.T) {
 		t.Fatalf("second initialize: code %d, want -32600", got)
 	}
 	var status protocol.StatusResult
-	if err := c.call(protocol.MethodStatus, nil, &status); err != nil || status.Version != "test" {
+	if err := c.call(protocol.MethodStatus, nil, &status); err != nil || status.Version != "test" || status.Goroutines == 0 {
 		t.Fatalf("status = %+v, %v", status, err)
 	}
 	if err := c.call(protocol.MethodShutdown, nil, nil); err != nil {

@@ -91,6 +91,10 @@ type StatusParams struct{}
 type StatusResult struct {
 	Version    string            `json:"version"`
 	Workspaces []WorkspaceStatus `json:"workspaces"`
+	// Goroutines is how many goroutines the daemon runs now: one that
+	// keeps growing while nothing is opened is a leak (hack/chaos -load
+	// reports its slope).
+	Goroutines int `json:"goroutines"`
 }
 
 // WorkspaceState is the lifecycle state of a workspace.
