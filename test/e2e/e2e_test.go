@@ -22,6 +22,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/testcluster"
@@ -57,6 +58,9 @@ type editor struct {
 	mu    sync.Mutex
 	notes []*jsonrpc2.Request
 	wake  chan struct{}
+	// secrets are values that must never be in odod's log or
+	// notifications: the kubeconfig's credentials, and what a test plants.
+	secrets map[string]string
 }
 
 type stdioRWC struct {
@@ -94,7 +98,7 @@ func startOdod(t *testing.T, kubeconfig string) *editor {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	e := &editor{t: t, cmd: cmd, wake: make(chan struct{}, 1)}
+	e := &editor{t: t, cmd: cmd, wake: make(chan struct{}, 1), secrets: credentials(t, kubeconfig)}
 	e.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(stdioRWC{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}),
 		jsonrpc2.HandlerWithError(func(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
 			if req.Notif {
@@ -119,6 +123,7 @@ func startOdod(t *testing.T, kubeconfig string) *editor {
 			<-done
 		}
 		_ = logFile.Close()
+		e.scanForSecrets(logPath)
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			lines := strings.Split(string(b), "\n")
@@ -129,6 +134,62 @@ func startOdod(t *testing.T, kubeconfig string) *editor {
 		}
 	})
 	return e
+}
+
+// credentials are the kubeconfig's bearer token and client key (its
+// base64 lines), which odod must never log.
+func credentials(t *testing.T, kubeconfig string) map[string]string {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatalf("kubeconfig %s: %v", kubeconfig, err)
+	}
+	out := map[string]string{}
+	if cfg.BearerToken != "" {
+		out["the kubeconfig's bearer token"] = cfg.BearerToken
+	}
+	key := cfg.KeyData
+	if len(key) == 0 && cfg.KeyFile != "" {
+		key, _ = os.ReadFile(cfg.KeyFile)
+	}
+	for i, l := range strings.Split(strings.TrimSpace(string(key)), "\n") {
+		if len(l) >= 32 && !strings.HasPrefix(l, "-----") {
+			out[fmt.Sprintf("line %d of the kubeconfig's client key", i)] = l
+		}
+	}
+	return out
+}
+
+// plant adds a value that odod must never log or notify.
+func (e *editor) plant(what, value string) {
+	e.mu.Lock()
+	e.secrets[what] = value
+	e.mu.Unlock()
+}
+
+// scanForSecrets fails the test when odod's log or a notification holds
+// one of the editor's secrets.
+func (e *editor) scanForSecrets(logPath string) {
+	log, err := os.ReadFile(logPath)
+	if err != nil {
+		e.t.Errorf("read odod's log: %v", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var notes strings.Builder
+	for _, n := range e.notes {
+		if n.Params != nil {
+			notes.Write(*n.Params)
+		}
+	}
+	for what, v := range e.secrets {
+		if strings.Contains(string(log), v) {
+			e.t.Errorf("odod's log holds %s", what)
+		}
+		if strings.Contains(notes.String(), v) {
+			e.t.Errorf("a notification of odod holds %s", what)
+		}
+	}
 }
 
 func (e *editor) call(timeout time.Duration, method string, params, result any) error {
