@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build cross release demo test unit integration clients conformance bench fuzz lint cluster-up cluster-down cluster-purge tools
+.PHONY: all build cross release demo test unit integration clients conformance bench fuzz chaos load lint cluster-up cluster-down cluster-purge tools
 
 # The version stamped into the binaries: `make release VERSION=v1.2.3`, else
 # a VERSION file, else git's description of the checkout.
@@ -84,8 +84,25 @@ clients: tools
 conformance: build clients
 	hack/conformance.sh
 
+# The cluster tests, then a short fault campaign (a few faults, 2 runs
+# each, bounded) so that a regression in recovery fails CI.
 integration: build cluster-up
 	ODOD_REQUIRE_CLUSTER=1 $(GO) test -count=1 -tags integration -timeout 40m ./...
+	timeout 10m $(GO) run ./hack/chaos -short
+
+# The fault campaign on the local cluster (docs/reliability.md): every
+# fault CHAOS_N times. make chaos CHAOS_FLAGS='-faults pod -n 5'
+CHAOS_N ?= 20
+CHAOS_FLAGS ?=
+chaos: cluster-up
+	$(GO) run ./hack/chaos -n $(CHAOS_N) $(CHAOS_FLAGS)
+
+# The load: LOAD_WORKSPACES workspaces in one odod serve, each watched and
+# edited for LOAD_DURATION (make load LOAD_DURATION=1m for a check).
+LOAD_WORKSPACES ?= 20
+LOAD_DURATION ?= 10m
+load: cluster-up
+	$(GO) run ./hack/chaos -load -workspaces $(LOAD_WORKSPACES) -duration $(LOAD_DURATION)
 
 bench:
 	hack/bench.sh
