@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command chaos is odod's fault campaign on the local cluster (odod issue
 // 13): it runs odod serve as an editor does, with a component watched,
 // injects faults at random moments of its pushes — the daemon killed in
