@@ -88,21 +88,24 @@ conformance: build clients
 # each, bounded) so that a regression in recovery fails CI.
 integration: build cluster-up
 	ODOD_REQUIRE_CLUSTER=1 $(GO) test -count=1 -tags integration -timeout 40m ./...
-	timeout 10m $(GO) run ./hack/chaos -short
+	$(GO) build -o $(BIN)/chaos ./hack/chaos
+	timeout 10m $(BIN)/chaos -short
 
 # The fault campaign on the local cluster (docs/reliability.md): every
 # fault CHAOS_N times. make chaos CHAOS_FLAGS='-faults pod -n 5'
 CHAOS_N ?= 20
 CHAOS_FLAGS ?=
 chaos: cluster-up
-	$(GO) run ./hack/chaos -n $(CHAOS_N) $(CHAOS_FLAGS)
+	$(GO) build -o $(BIN)/chaos ./hack/chaos
+	$(BIN)/chaos -n $(CHAOS_N) $(CHAOS_FLAGS)
 
 # The load: LOAD_WORKSPACES workspaces in one odod serve, each watched and
 # edited for LOAD_DURATION (make load LOAD_DURATION=1m for a check).
 LOAD_WORKSPACES ?= 20
 LOAD_DURATION ?= 10m
 load: cluster-up
-	$(GO) run ./hack/chaos -load -workspaces $(LOAD_WORKSPACES) -duration $(LOAD_DURATION)
+	$(GO) build -o $(BIN)/chaos ./hack/chaos
+	$(BIN)/chaos -load -workspaces $(LOAD_WORKSPACES) -duration $(LOAD_DURATION)
 
 bench:
 	hack/bench.sh
