@@ -112,15 +112,19 @@ func (c *campaign) atPhase(ctx context.Context, d *daemon, w *workspace, big boo
 }
 
 func daemonKill(phase protocol.PushPhase, big bool, window time.Duration, name string) fault {
+	when := "as it starts"
+	if window > 0 {
+		when = fmt.Sprintf("within %s of its start", window)
+	}
+	if big {
+		when += fmt.Sprintf(", a %d MiB file in it", bigFile>>20)
+	}
 	return fault{
 		name:  name,
-		what:  fmt.Sprintf("odod serve SIGKILLed in a watch push's %s phase (within %s of its start), then started again: the watch resumes", phase, window),
+		what:  fmt.Sprintf("odod serve SIGKILLed in a watch push's %s phase (%s), then started again: the watch resumes", phase, when),
 		short: phase == protocol.PhaseBuild,
 		inject: func(ctx context.Context, c *campaign) (injected, error) {
 			pred := phaseIs(phase, big && phase == protocol.PhaseUpload)
-			if phase == protocol.PhaseUpload {
-				window = 150 * time.Millisecond
-			}
 			if err := c.atPhase(ctx, c.d, c.w, big, pred, window); err != nil {
 				return injected{}, err
 			}
@@ -814,7 +818,7 @@ func allFaults() []fault {
 	return []fault{
 		daemonKill(protocol.PhaseApply, false, 0, "daemon SIGKILL: apply"),
 		daemonKill(protocol.PhaseWait, false, 0, "daemon SIGKILL: wait"),
-		daemonKill(protocol.PhaseUpload, true, 0, "daemon SIGKILL: upload"),
+		daemonKill(protocol.PhaseUpload, true, 150*time.Millisecond, "daemon SIGKILL: upload"),
 		daemonKill(protocol.PhaseBuild, false, 500*time.Millisecond, "daemon SIGKILL: build"),
 		daemonKill(protocol.PhaseDone, false, 200*time.Millisecond, "daemon SIGKILL: confirm→persist"),
 		killIndexWrite(),

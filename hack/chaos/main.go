@@ -65,11 +65,23 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the namespace and the temporary directory")
 	flag.StringVar(&o.logDir, "logs", "", "keep odod's logs and notifications in this directory")
 	flag.DurationVar(&o.timeout, "run-timeout", 3*time.Minute, "how long a run may take to converge")
+	list := flag.Bool("list", false, "list the faults (a Markdown table) and exit")
 	flag.BoolVar(&o.load, "load", false, "run the load instead of the faults")
 	flag.IntVar(&o.workspaces, "workspaces", 20, "load: workspaces in one odod serve")
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "load: how long the workspaces are edited")
 	flag.DurationVar(&o.editEvery, "edit-every", 5*time.Second, "load: each workspace's mean time between edits")
 	flag.Parse()
+	if *list {
+		fmt.Println("| fault | in -short | what is injected |\n|---|---|---|")
+		for _, f := range allFaults() {
+			short := ""
+			if f.short {
+				short = "yes"
+			}
+			fmt.Printf("| %s | %s | %s |\n", f.name, short, f.what)
+		}
+		return
+	}
 	if o.short && !isFlagSet("n") {
 		o.n = 2
 	}
