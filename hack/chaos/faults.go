@@ -377,9 +377,9 @@ func apiDownPush() fault {
 				return injected{}, err
 			}
 			since := time.Now()
-			c.r.proxy.setDown(true)
-			time.Sleep(2*time.Second + rand.N(6*time.Second))
-			c.r.proxy.setDown(false)
+			if err := c.r.proxy.outage(2*time.Second + rand.N(6*time.Second)); err != nil {
+				return injected{}, err
+			}
 			return injected{since: since}, nil
 		},
 	}
@@ -400,9 +400,9 @@ func apiDownLogs() fault {
 			}
 			time.Sleep(time.Second)
 			since := time.Now()
-			c.r.proxy.setDown(true)
-			time.Sleep(2*time.Second + rand.N(6*time.Second))
-			c.r.proxy.setDown(false)
+			if err := c.r.proxy.outage(2*time.Second + rand.N(6*time.Second)); err != nil {
+				return injected{}, err
+			}
 			mark := c.d.mark()
 			if err := c.w.edit(0); err != nil {
 				return injected{}, err
@@ -457,9 +457,9 @@ func apiDownPortForward() fault {
 			if err := c.r.kube.CoreV1().Pods(c.r.ns).Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
 				return injected{}, err
 			}
-			c.r.proxy.setDown(true)
-			time.Sleep(2*time.Second + rand.N(6*time.Second))
-			c.r.proxy.setDown(false)
+			if err := c.r.proxy.outage(2*time.Second + rand.N(6*time.Second)); err != nil {
+				return injected{}, err
+			}
 			want := fmt.Sprintf("Hello from chaos run %d", c.w.seq)
 			return injected{since: since, after: func(ctx context.Context, o *outcome) error {
 				last, err := getUntil(ctx, "http://"+c.pf+"/", want, 2*time.Minute)

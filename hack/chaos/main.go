@@ -174,7 +174,9 @@ func runCampaign(ctx context.Context, o options) error {
 				res.errs = append(res.errs, err.Error())
 				fmt.Fprintf(os.Stderr, "chaos: %s run %d: injection failed: %v\n", f.name, i+1, err)
 				// Leave the component at rest for the next run.
-				r.proxy.setDown(false)
+				if err := r.proxy.setDown(false); err != nil {
+					return err
+				}
 				r.proxy.closeDropped()
 				if o := r.converge(ctx, c.d, c.w, time.Now(), c.rt); !o.converged {
 					fmt.Fprintf(os.Stderr, "chaos: not at rest after a failed injection: %s\n", o.detail)

@@ -30,20 +30,22 @@ import (
 // takes odod's (planted) bearer token and client certificate, and
 // forwards each request, upgrades (exec, port-forward) included, with the
 // rig's admin credentials. Its faults:
-//   - down: every open connection is closed and new ones are closed at
-//     once (the API server unreachable);
+//   - down: every open connection is closed and the port is closed, so new
+//     connections are refused (the API server unreachable, as while it
+//     restarts);
 //   - drop: the open connections stop forwarding in both directions
 //     without closing (a half-open connection: what is sent is lost), while
 //     new connections work;
 //   - noWebSocket: WebSocket upgrades are refused, so that exec and
 //     port-forward fall back to SPDY, as with an API server older than 1.30.
 type proxy struct {
-	ln  net.Listener
-	srv *http.Server
+	addr string
+	srv  *http.Server
 	// caPEM is the certificate odod's kubeconfig trusts.
 	caPEM []byte
 
 	mu          sync.Mutex
+	ln          net.Listener // nil while down
 	down        bool
 	noWebSocket bool
 	conns       map[*fconn]struct{}
@@ -75,12 +77,7 @@ func newProxy(upstream *rest.Config) (*proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
 	p := &proxy{caPEM: caPEM, conns: map[*fconn]struct{}{}, upgrades: map[string]int{}}
-	p.ln = &flistener{Listener: ln, p: p}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
@@ -114,11 +111,31 @@ func newProxy(upstream *rest.Config) (*proxy, error) {
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:     nil,
 	}
-	go func() { _ = p.srv.ServeTLS(p.ln, "", "") }()
+	if err := p.listen("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
-func (p *proxy) url() string { return "https://" + p.ln.Addr().String() }
+// listen serves on addr (again).
+func (p *proxy) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fl := &flistener{Listener: ln, p: p}
+	p.mu.Lock()
+	p.addr, p.ln = ln.Addr().String(), fl
+	p.mu.Unlock()
+	go func() { _ = p.srv.ServeTLS(fl, "", "") }()
+	return nil
+}
+
+func (p *proxy) url() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return "https://" + p.addr
+}
 
 // selfSigned makes the proxy's certificate for 127.0.0.1, its own CA.
 func selfSigned() (tls.Certificate, []byte, error) {
@@ -144,15 +161,42 @@ func selfSigned() (tls.Certificate, []byte, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
-// setDown cuts every connection and refuses new ones (true), or lets
-// connections through again (false).
-func (p *proxy) setDown(down bool) {
+// setDown cuts every connection and closes the port (true), or listens
+// on it again (false).
+func (p *proxy) setDown(down bool) error {
 	p.mu.Lock()
+	was, ln, addr := p.down, p.ln, p.addr
 	p.down = down
+	if down {
+		p.ln = nil
+	}
 	p.mu.Unlock()
 	if down {
+		if ln != nil {
+			_ = ln.Close()
+		}
 		p.each(func(c *fconn) { _ = c.Close() })
+		return nil
 	}
+	if !was {
+		return nil
+	}
+	// The port was just ours: listening on it again may take a few tries.
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = p.listen(addr); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("listen on %s again: %w", addr, err)
+}
+
+// outage makes the API server unreachable for d.
+func (p *proxy) outage(d time.Duration) error {
+	_ = p.setDown(true)
+	time.Sleep(d)
+	return p.setDown(false)
 }
 
 // cutAll closes every open connection (an exec session cut); new ones are
@@ -208,7 +252,7 @@ func (p *proxy) each(f func(*fconn)) int {
 func (p *proxy) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	p.setDown(true)
+	_ = p.setDown(true)
 	_ = p.srv.Shutdown(ctx)
 	_ = p.srv.Close()
 }

@@ -59,12 +59,14 @@ func TestProxyForwardsWithItsOwnCredentials(t *testing.T) {
 	if code, body, err := get("websocket"); err != nil || code != http.StatusBadRequest || !strings.Contains(body, "SPDY") {
 		t.Fatalf("WebSocket in SPDY mode: %d %q %v", code, body, err)
 	}
-	p.setDown(true)
+	_ = p.setDown(true)
 	client.CloseIdleConnections()
 	if _, _, err := get(""); err == nil {
 		t.Fatal("a request went through while the proxy was down")
 	}
-	p.setDown(false)
+	if err := p.setDown(false); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, err := get(""); err != nil || code != 200 {
 		t.Fatalf("after the proxy came back: %d %v", code, err)
 	}
