@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/config"
 	"github.com/odod-dev/odod/container/agentserver"
 	"github.com/odod-dev/odod/indexer"
@@ -575,4 +576,37 @@ type deadTransport struct{ odsync.Transport }
 
 func (deadTransport) Apply(context.Context, odsync.Plan, odsync.Source, func(odsync.Progress)) (odsync.Result, error) {
 	return odsync.Result{}, errors.New("write to the agent: broken pipe")
+}
+
+// TestBuildFailingAsThePodGoesIsRetryable: the pod is deleted during the
+// build (found by hack/chaos: the pod deleted with grace period 0), so
+// assemble-and-restart fails ("run: ERROR (context canceled)"). That says
+// nothing of the sources: the error must be one the watch retries on the
+// next pod, not BuildFailed, which waits for the developer's next save.
+// A build that fails while its pod still runs stays BuildFailed.
+func TestBuildFailingAsThePodGoesIsRetryable(t *testing.T) {
+	h := newHarness(t, map[string]string{"server.js": "v1"})
+	ctx := context.Background()
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(h.root, "server.js"), "v2")
+	h.waitPending(1)
+	h.cl.podState = cluster.PodStatus{State: cluster.StateRunning, Pod: "pod-uid-1"}
+	h.p.build = func(stdout, stderr io.Writer) int { return 1 }
+	if _, err := h.c.Push(ctx, PushOptions{}); Coded(err).Code != protocol.CodeBuildFailed {
+		t.Fatalf("a build failing in a running pod: %v, want BuildFailed", err)
+	}
+	h.p.build = func(stdout, stderr io.Writer) int {
+		h.cl.podState = cluster.PodStatus{State: cluster.StateStarting, Pod: "pod-uid-2", Reason: "ContainerCreating"}
+		_, _ = io.WriteString(stderr, "run: ERROR (context canceled)\n")
+		return 1
+	}
+	_, err := h.c.Push(ctx, PushOptions{})
+	if Coded(err).Code == protocol.CodeBuildFailed || !retryable(err) || !strings.Contains(err.Error(), "pod-uid-1") {
+		t.Fatalf("a build failing as its pod goes: %v (code %d), want an error the watch retries that names the pod", err, Coded(err).Code)
+	}
+	if h.idx.Pending().Len() != 1 {
+		t.Fatalf("pending after the pod went = %+v", h.idx.Pending())
+	}
 }

@@ -95,7 +95,7 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	res.BuildExitCode, err = c.build(ctx, synced, objs.ports, pod.Name, run)
 	timings.BuildMs = lap()
 	if err != nil {
-		return res, err
+		return res, c.podGoneDuringBuild(ctx, cl, cfg, pod, err)
 	}
 	err = c.confirm(synced, "", run)
 	timings.ConfirmMs = lap()
@@ -289,6 +289,29 @@ func (c *Component) build(ctx context.Context, s synced, ports []int, pod string
 			Suggestion: "read the build output (odod/log, source build), fix the sources and push again; the files are sent again"}
 	}
 	return &code, nil
+}
+
+// podGoneDuringBuild turns a failed build into an error the watch retries
+// when the pod it ran in is no longer the component's running pod
+// (deleted, evicted, replaced): the build failed because the pod went
+// away ("run: ERROR (context canceled)"), which says nothing of the
+// sources. Any other error is returned as it is.
+func (c *Component) podGoneDuringBuild(ctx context.Context, cl PortForwarder, cfg *config.LocalConfig, pod cluster.Pod, buildErr error) error {
+	if Coded(buildErr).Code != protocol.CodeBuildFailed {
+		return buildErr
+	}
+	st, err := cl.PodStatus(ctx, ref(cfg))
+	// A status with no state says nothing either way.
+	if err != nil || st.State == "" || st.Pod == pod.Name && st.State == cluster.StateRunning {
+		return buildErr
+	}
+	now := string(st.State)
+	if st.Pod != "" {
+		now = st.Pod + " " + now
+	}
+	return &Error{Code: protocol.CodeContainerNotReady, Reason: "PodGone",
+		Message:    fmt.Sprintf("the build failed as its pod %s went away (the component's pod now: %s): %v", pod.Name, now, buildErr),
+		Suggestion: "nothing to fix in the sources: the next push goes to the new pod (the watch retries by itself)", Err: buildErr}
 }
 
 // confirm is the last phase: only now is the container known to hold the
