@@ -251,7 +251,7 @@ func assembleKill() fault {
 		what:  "assemble-and-restart (and dev-assemble) killed with SIGKILL inside the pod during a push's build",
 		short: false,
 		inject: func(ctx context.Context, c *campaign) (injected, error) {
-			if err := c.atPhase(ctx, c.d, c.w, false, phaseIs(protocol.PhaseBuild, false), 200*time.Millisecond); err != nil {
+			if err := c.atPhase(ctx, c.d, c.w, false, phaseIs(protocol.PhaseBuild, false), 0); err != nil {
 				return injected{}, err
 			}
 			n, err := c.killInPod(ctx, c.w, "assemble-and", "-restart")

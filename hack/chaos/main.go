@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/odod-dev/odod/initimage"
+	"github.com/odod-dev/odod/internal/testcluster"
 )
 
 type options struct {
@@ -109,7 +110,7 @@ func defaultKubeconfig() string {
 	if k := os.Getenv("KUBECONFIG"); k != "" {
 		return k
 	}
-	return filepath.Join("hack", ".state", "kubeconfig")
+	return filepath.Join(testcluster.StateDir("."), "kubeconfig")
 }
 
 // result is one fault's runs.

@@ -12,6 +12,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -86,7 +88,7 @@ func newProxy(upstream *rest.Config) (*proxy, error) {
 		},
 		Transport:     rt,
 		FlushInterval: -1,
-		ErrorLog:      nil,
+		ErrorLog:      log.New(io.Discard, "", 0),
 	}
 	p.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,13 +105,14 @@ func newProxy(upstream *rest.Config) (*proxy, error) {
 			}
 			rp.ServeHTTP(w, r)
 		}),
+		// HTTP/2 as an API server speaks it (client-go pings an idle
+		// HTTP/2 connection and drops it when the ping goes unanswered);
+		// upgrades come over HTTP/1.1 connections of their own.
 		TLSConfig: &tls.Config{
 			Certificates: []tls.Certificate{cert},
 			ClientAuth:   tls.RequestClientCert,
-			NextProtos:   []string{"http/1.1"},
 		},
-		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
-		ErrorLog:     nil,
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	if err := p.listen("127.0.0.1:0"); err != nil {
 		return nil, err

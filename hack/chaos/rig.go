@@ -36,10 +36,11 @@ import (
 )
 
 // workDir is the builder images' working dir, where assemble copies the
-// sources; buildOutputs are what a build adds there.
+// sources; buildOutputs are what the Node.js build adds there (npm's
+// cache and lock file, the dependencies).
 const workDir = "/opt/app-root/src"
 
-var buildOutputs = []string{"node_modules"}
+var buildOutputs = []string{"node_modules", ".npm", "package-lock.json"}
 
 // rig is what the campaign runs on: one throwaway namespace of the local
 // cluster, odod's kubeconfig through the proxy, odod built once, the
