@@ -99,6 +99,13 @@ func syncFailed(err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	// Not allowed to exec: that does not pass by itself (no retry) and
+	// the message names the permission the cluster refused.
+	var ce *cluster.Error
+	if errors.As(err, &ce) && ce.Kind == cluster.KindUnauthorized {
+		return &Error{Code: protocol.CodeUnauthorized, Reason: "Forbidden", Message: fmt.Sprintf("copying files into the container failed: %v", err),
+			Suggestion: ce.Suggestion, Err: err}
+	}
 	return &Error{Code: protocol.CodeSyncFailed, Reason: "SyncFailed", Message: fmt.Sprintf("copying files into the container failed: %v", err),
 		Suggestion: "push again: only what was not confirmed is sent; if it keeps failing, check the pod with odod describe", Err: err}
 }

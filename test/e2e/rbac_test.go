@@ -148,6 +148,34 @@ func TestNamespaceScopedUser(t *testing.T) {
 		t.Errorf("the Forbidden error does not name the missing permission (verb, resource, namespace %s): %s", ns, msg)
 	}
 	t.Logf("forbidden: %s", msg)
+
+	// Everything but exec: the objects apply, the files cannot be sent.
+	e.mustCall(time.Minute, protocol.MethodStorageRemove, protocol.NameParams{WorkspaceID: wsID, Name: "data"}, nil)
+	noExec := []rbacv1.PolicyRule{
+		{APIGroups: []string{"*"}, Resources: []string{"deployments", "replicasets", "services", "secrets", "persistentvolumeclaims",
+			"pods", "pods/log", "pods/portforward", "routes", "ingresses", "events", "configmaps", "imagestreams", "imagestreamtags"}, Verbs: []string{"*"}},
+	}
+	if _, err := admin.RbacV1().Roles(ns).Update(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "dev"}, Rules: noExec}, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A new pod: the agent's exec stream, opened before, must be opened again.
+	if err := admin.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=scoped"}); err != nil {
+		t.Fatal(err)
+	}
+	mark = e.mark()
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'no exec';\n")
+	e.waitFor(mark, protocol.MethodIndexDidChange, 10*time.Second, func(json.RawMessage) bool { return true })
+	err = e.call(5*time.Minute, protocol.MethodPush, protocol.PushParams{WorkspaceID: wsID}, nil)
+	if !asRPCError(err, &rpcErr) {
+		t.Fatalf("push without pods/exec: %v, want an error", err)
+	}
+	t.Logf("forbidden exec: code %d: %s", rpcErr.Code, rpcErr.Message)
+	if rpcErr.Code != protocol.CodeUnauthorized {
+		t.Errorf("push without pods/exec: code %d, want %d (not allowed: no retry helps)", rpcErr.Code, protocol.CodeUnauthorized)
+	}
+	if !strings.Contains(rpcErr.Message, "pods/exec") || !strings.Contains(rpcErr.Message, ns) || !strings.Contains(rpcErr.Message, "create") {
+		t.Errorf("the Forbidden exec does not name the missing permission (create pods/exec in %s): %s", ns, rpcErr.Message)
+	}
 }
 
 var forbiddenNames = regexp.MustCompile(`\b(create|patch|update|delete)\b[^"]*"?(persistentvolumeclaims|deployments|services|secrets)`)
