@@ -45,7 +45,7 @@ func TestWatchLimitPerPlatform(t *testing.T) {
 		"windows": ".odoignore",
 	}
 	for goos, fix := range advice {
-		msg := watchLimitAdvice(goos, 12, "/ws", "8192", 2*time.Second)
+		msg := watchLimitAdvice(goos, 12, "/ws", "fs.inotify.max_user_watches = 8192", 2*time.Second)
 		if !strings.Contains(msg, fix) || !strings.Contains(msg, "12 directories") || !strings.Contains(msg, "every 2s") {
 			t.Errorf("%s: %q does not name the fix %q, the count and the poll interval", goos, msg, fix)
 		}

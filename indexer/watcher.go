@@ -284,7 +284,7 @@ func watchLimitAdvice(goos string, polled int, root, inotifyLimit string, interv
 			" Fix: raise the limit for the editor that starts odod (ulimit -n 65536 in the shell it starts from, or sudo launchctl limit maxfiles 65536 200000), " +
 			"or exclude large folders such as node_modules with .odoignore, then reopen the workspace."
 	case "linux":
-		return what + fmt.Sprintf(": the inotify watch limit (fs.inotify.max_user_watches = %s) is reached. ", inotifyLimit) + poll +
+		return what + fmt.Sprintf(": the inotify watch limit (%s) is reached. ", inotifyLimit) + poll +
 			" Fix: sudo sysctl -w fs.inotify.max_user_watches=524288 " +
 			"(to keep it after a reboot: echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-odod-inotify.conf), then reopen the workspace."
 	default:
