@@ -248,10 +248,14 @@ func agentKill() fault {
 func assembleKill() fault {
 	return fault{
 		name:  "assemble killed",
-		what:  "assemble-and-restart (and dev-assemble) killed with SIGKILL inside the pod during a push's build",
+		what:  "assemble-and-restart (and dev-assemble) killed with SIGKILL inside the pod during a push's build; package.json changed, so that the build runs npm install and lasts",
 		short: false,
 		inject: func(ctx context.Context, c *campaign) (injected, error) {
-			if err := c.atPhase(ctx, c.d, c.w, false, phaseIs(protocol.PhaseBuild, false), 0); err != nil {
+			pkg := fmt.Sprintf(`{"name":"odod-hello","version":"1.0.%d","main":"server.js","scripts":{"start":"node server.js"},"license":"Apache-2.0"}`+"\n", c.w.seq+1)
+			if err := c.w.write("package.json", []byte(pkg)); err != nil {
+				return injected{}, err
+			}
+			if err := c.atPhase(ctx, c.d, c.w, false, phaseIs(protocol.PhaseBuild, false), 300*time.Millisecond); err != nil {
 				return injected{}, err
 			}
 			n, err := c.killInPod(ctx, c.w, "assemble-and", "-restart")
