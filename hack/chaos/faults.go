@@ -509,7 +509,7 @@ func halfOpen(proto string, phase protocol.PushPhase) fault {
 	return fault{
 		name:  fmt.Sprintf("half-open (%s): %s", proto, phase),
 		what:  fmt.Sprintf("every connection of odod to the API server stops forwarding without closing (exec over %s) during a push's %s", proto, phase),
-		short: proto == "spdy" && phase == protocol.PhaseUpload,
+		short: false,
 		inject: func(ctx context.Context, c *campaign) (injected, error) {
 			spdy := proto == "spdy"
 			if c.spdy != spdy {

@@ -85,7 +85,9 @@ func runLoad(ctx context.Context, o options) error {
 		if err := d.call(ctx, 30*time.Second, protocol.MethodStatus, nil, &st); err != nil {
 			return
 		}
-		samples = append(samples, sample{at: at, rssKB: rssKB(pid), goroutines: st.Goroutines})
+		s := sample{at: at, rssKB: rssKB(pid), goroutines: st.Goroutines}
+		samples = append(samples, s)
+		fmt.Fprintf(os.Stderr, "chaos -load: %ds: RSS %.1f MiB, %d goroutines\n", int(at.Seconds()), float64(s.rssKB)/1024, s.goroutines)
 	}
 	loadStart := time.Now()
 	sampleNow(0)
@@ -179,7 +181,8 @@ sampling:
 	lost := 0
 	var failures []string
 	for _, w := range ws {
-		out := r.converge(ctx, d, w, time.Now(), 5*time.Minute)
+		out := r.converge(ctx, d, w, time.Now(), 2*time.Minute)
+		fmt.Fprintf(os.Stderr, "chaos -load: %s converged %v %s\n", w.name, out.converged, out.detail)
 		if !out.converged {
 			lost += out.lost + out.leaked
 			failures = append(failures, w.name+": "+out.detail)
