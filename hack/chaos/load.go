@@ -177,6 +177,13 @@ sampling:
 			sampleNow(time.Since(loadStart))
 		}
 	}
+	mu.Lock()
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		fmt.Fprintf(os.Stderr, "chaos -load: %d edits pushed: latency p50 %s, p99 %s\n", n,
+			fmtDur(latencies[n/2]), fmtDur(latencies[min(n-1, n*99/100)]))
+	}
+	mu.Unlock()
 	// Every workspace converges: nothing lost.
 	lost := 0
 	var failures []string
