@@ -894,6 +894,8 @@ export interface StatusParams {}
 export interface StatusResult {
 	version: string;
 	workspaces: WorkspaceStatus[];
+	/** Goroutines is how many goroutines the daemon runs now: one that keeps growing while nothing is opened is a leak (hack/chaos -load reports its slope). */
+	goroutines: number;
 }
 
 /** Storage is one storage of the component. */

@@ -1716,6 +1716,11 @@ public final class Protocol {
 	public static class StatusResult {
 		public String version;
 		public List<Protocol.WorkspaceStatus> workspaces;
+
+		/**
+		 * Goroutines is how many goroutines the daemon runs now: one that keeps growing while nothing is opened is a leak (hack/chaos -load reports its slope).
+		 */
+		public int goroutines;
 	}
 
 	/**
