@@ -31,6 +31,9 @@ type Index interface {
 	Flush(ctx context.Context) error
 	Pending() indexer.ChangeSet
 	Confirm(cs indexer.ChangeSet, meta indexer.ConfirmMeta) error
+	// MayHold is told of a push that ended unconfirmed once its sync had
+	// begun: the container may hold what it added.
+	MayHold(cs indexer.ChangeSet)
 	MarkAllPending()
 	LastPodUID() string
 }

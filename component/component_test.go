@@ -610,3 +610,35 @@ func TestBuildFailingAsThePodGoesIsRetryable(t *testing.T) {
 		t.Fatalf("pending after the pod went = %+v", h.idx.Pending())
 	}
 }
+
+// TestFileOfAnUnconfirmedPushDeletedLeavesTheContainer: a push sends a new
+// file and ends unconfirmed (here its build fails; in a watch, newer changes
+// cancel it); the file is deleted before the next push. Found by hack/chaos's
+// load run: such files stayed in the container for good, nothing pending.
+func TestFileOfAnUnconfirmedPushDeletedLeavesTheContainer(t *testing.T) {
+	h := newHarness(t, map[string]string{"server.js": "v1"})
+	ctx := context.Background()
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(h.root, "extra.js"), "x")
+	h.waitPending(1)
+	h.p.build = func(io.Writer, io.Writer) int { return 1 }
+	if _, err := h.c.Push(ctx, PushOptions{}); Coded(err).Code != protocol.CodeBuildFailed {
+		t.Fatalf("push with a failing build: %v", err)
+	}
+	if got := h.podFiles(); !reflect.DeepEqual(got, []string{"extra.js=x", "server.js=v1"}) {
+		t.Fatalf("the pod holds %v after the failed push", got)
+	}
+	if err := os.Remove(filepath.Join(h.root, "extra.js")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitPending(1) // the deletion, not nothing
+	h.p.build = func(io.Writer, io.Writer) int { return 0 }
+	if _, err := h.c.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.podFiles(); !reflect.DeepEqual(got, []string{"server.js=v1"}) {
+		t.Fatalf("the pod holds %v, want the deleted file gone", got)
+	}
+}

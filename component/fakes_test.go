@@ -72,6 +72,7 @@ func (f fakeIndex) Root() string                                       { return 
 func (fakeIndex) Flush(context.Context) error                          { return nil }
 func (fakeIndex) Pending() indexer.ChangeSet                           { return indexer.ChangeSet{} }
 func (fakeIndex) Confirm(indexer.ChangeSet, indexer.ConfirmMeta) error { return nil }
+func (fakeIndex) MayHold(indexer.ChangeSet)                            {}
 func (fakeIndex) MarkAllPending()                                      {}
 func (fakeIndex) LastPodUID() string                                   { return "" }
 

@@ -75,29 +75,42 @@ func (c *Component) push(ctx context.Context, pushID string, opts PushOptions) (
 	synced, err := c.syncFiles(ctx, cl, pod, objs.paths, opts.Force, run)
 	timings.SyncMs = lap()
 	synced.addTo(&res)
+	// From here on the container may hold what the push added, whether or
+	// not it gets to confirm: a push that ends otherwise says so to the
+	// index, or a file deleted before the next confirmed push would stay
+	// in the container for good (found by hack/chaos's load run).
+	unconfirmed := func() { c.opts.Index.MayHold(synced.changes) }
 	if err != nil && known && ctx.Err() == nil {
 		// The pod this daemon knew may be gone (deleted, rescheduled, its
 		// container restarted): ask the cluster, once.
 		c.log.Debug("sync to the known pod failed; applying and waiting for the pod again", zap.Error(err))
+		unconfirmed()
 		c.releaseKnownPod()
 		return c.push(ctx, pushID, opts)
 	}
 	if err != nil {
+		unconfirmed()
 		return res, err
 	}
 
 	if synced.plan.Empty() && !synced.full && !opts.Force && !objs.changed {
 		// odo: "No file changes detected, skipping build".
 		err := c.confirm(synced, "no file changes: build skipped", run)
+		if err != nil {
+			unconfirmed()
+		}
 		timings.ConfirmMs = lap()
 		return res, err
 	}
 	res.BuildExitCode, err = c.build(ctx, synced, objs.ports, pod.Name, run)
 	timings.BuildMs = lap()
 	if err != nil {
+		unconfirmed()
 		return res, c.podGoneDuringBuild(ctx, cl, cfg, pod, err)
 	}
-	err = c.confirm(synced, "", run)
+	if err = c.confirm(synced, "", run); err != nil {
+		unconfirmed()
+	}
 	timings.ConfirmMs = lap()
 	return res, err
 }

@@ -393,6 +393,38 @@ func (x *index) confirm(cs ChangeSet, meta ConfirmMeta) error {
 	return nil
 }
 
+// mayHold records that a push of cs may have written to the container
+// without being confirmed (cancelled or failed once its sync had begun).
+// A path it added is then no longer known to be absent there: if the
+// workspace deletes it before a push is confirmed, the deletion must still
+// be pushed, or the file would live on in the container for good. Such a
+// path's remote state becomes one that matches nothing on disk, so it stays
+// pending: deleted, it is deleted there; kept, it is sent again. Paths the
+// container was known to hold are pending anyway (deleted or changed).
+func (x *index) mayHold(cs ChangeSet) {
+	if cs.epoch != x.epoch {
+		return // MarkAllPending came since: the next push is a full one
+	}
+	for p, st := range cs.taken {
+		if r, _, ok := x.get(p); ok && r.rec&recPending == 0 {
+			continue // known to be there as it is now
+		}
+		if x.remote[p].exists() {
+			continue
+		}
+		x.store(p, x.current(p), unconfirmedState(st))
+	}
+}
+
+// unconfirmedState stands for "st may be in the container": st with its
+// other-execute bit flipped, a mode no push confirms for it, so that it
+// never equals the current state (sameContent compares modes first) and
+// survives the persisted index as it is.
+func unconfirmedState(st state) state {
+	st.mode ^= 0o001
+	return st
+}
+
 // markAllPending forgets what the container holds.
 func (x *index) markAllPending() {
 	paths := make([]string, 0, x.recs.len())

@@ -344,6 +344,15 @@ func (w *Workspace) Confirm(cs ChangeSet, meta ConfirmMeta) error {
 	return nil
 }
 
+// MayHold records that a push of cs ended unconfirmed after its sync had
+// begun, so the container may hold what cs added: those paths stay pending
+// until a push is confirmed (a later deletion is pushed too).
+func (w *Workspace) MayHold(cs ChangeSet) {
+	if w.idx.with(func(x *index) { x.mayHold(cs) }) {
+		w.persist.confirmedOne()
+	}
+}
+
 // MarkAllPending forgets what the container holds, so the next Pending
 // lists every file as added: a full push, e.g. to a new pod. ChangeSets
 // taken before can no longer be confirmed.
