@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // PodState is the component's pod state as the protocol's
@@ -189,17 +190,33 @@ func (c *Client) watchPods(ctx context.Context, selector, rv string) (<-chan str
 				}
 				continue
 			}
-			for range w.ResultChan() {
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
+			wakeOnEvents(ctx, w, wake)
 			w.Stop()
 			rv = ""
 		}
 	}()
 	return wake, cancel
+}
+
+// wakeOnEvents signals wake on each of w's events until w ends or ctx is
+// done. It does not rely on the watch ending with ctx: not every
+// watch.Interface does (client-go's fakes do not), and its goroutine
+// must end with the wait that started it.
+func wakeOnEvents(ctx context.Context, w watch.Interface, wake chan<- struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-w.ResultChan():
+			if !ok {
+				return
+			}
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // currentPods are the pods of the workload's latest rollout, newest
