@@ -23,6 +23,7 @@ import (
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/testcluster"
+	"github.com/odod-dev/odod/internal/treesum"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -284,7 +285,10 @@ func TestWatchRidesOutAnUnreachableAPIServer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	want := localSums(t, ws)
+	want, err := treesum.Local(ws)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := workdirSums(ctx, cl, pod, "cut-app", want)
 	if err != nil {
 		t.Fatal(err)
