@@ -197,10 +197,10 @@ test('a malformed frame ends the connection with a log line, not a crash', async
 
 test('the checker catches what the description does not say', () => {
 	const check = (v: unknown) => new Checker(metaModel).result('odod/status', v);
-	assert.deepEqual(check({ version: 'v1', workspaces: [] }), []);
-	assert.match(check({ version: 'v1' }).join(), /workspaces: required, missing/);
-	assert.match(check({ version: 1, workspaces: [] }).join(), /version: want a string/);
-	assert.match(check({ version: 'v1', workspaces: [], extra: true }).join(), /extra: not in the description/);
+	assert.deepEqual(check({ version: 'v1', workspaces: [], goroutines: 12 }), []);
+	assert.match(check({ version: 'v1', goroutines: 12 }).join(), /workspaces: required, missing/);
+	assert.match(check({ version: 1, workspaces: [], goroutines: 12 }).join(), /version: want a string/);
+	assert.match(check({ version: 'v1', workspaces: [], goroutines: 12, extra: true }).join(), /extra: not in the description/);
 	assert.match(check({ version: 'v1', workspaces: [{ workspaceId: 'w', uri: 'u', state: 'sleeping', index: { files: 1, dirs: 0, bytes: 1, ignored: 0 }, watch: { active: false } }] }).join(),
 		/state: not a value of WorkspaceState/);
 });
