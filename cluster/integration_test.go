@@ -68,14 +68,7 @@ func TestIntegrationApplyAndClassify(t *testing.T) {
 	c := connect(t, tc, ns)
 	ctx := context.Background()
 
-	builder, err := c.ResolveType(ctx, "nodejs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := cluster.NewRegistryInspector().Inspect(ctx, builder.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
+	builder, info := nodejsBuilder(t, c)
 	settings := config.New("web", "nodejs").ComponentSettings
 	settings.Ports = []string{"8080/TCP"}
 	spec := cluster.ComponentSpec{
@@ -234,14 +227,7 @@ func TestIntegrationStrategySwitches(t *testing.T) {
 	ns := tc.Namespace(t, "odod-strategy")
 	c := connect(t, tc, ns)
 	ctx := context.Background()
-	builder, err := c.ResolveType(ctx, "nodejs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := cluster.NewRegistryInspector().Inspect(ctx, builder.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
+	builder, info := nodejsBuilder(t, c)
 	kube := tc.Client(t)
 	for _, strategy := range []string{config.StrategyRolling, config.StrategyRecreate, config.StrategyRolling, ""} {
 		settings := config.New("web", "nodejs").ComponentSettings
@@ -268,4 +254,19 @@ func TestIntegrationStrategySwitches(t *testing.T) {
 			t.Fatalf("Strategy %q: the cluster holds %+v", strategy, d.Spec.Strategy)
 		}
 	}
+}
+
+// nodejsBuilder resolves the catalog's nodejs builder and reads its image.
+func nodejsBuilder(t *testing.T, c *cluster.Client) (cluster.Builder, cluster.ImageInfo) {
+	t.Helper()
+	ctx := context.Background()
+	builder, err := c.ResolveType(ctx, "nodejs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cluster.NewRegistryInspector().Inspect(ctx, builder.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return builder, info
 }
