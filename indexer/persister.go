@@ -42,8 +42,9 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// confirmedOne counts a confirm already applied to the index: the next
-// write covers it.
+// confirmedOne counts a change to what the container is known to hold,
+// already applied to the index (a Confirm, or a MayHold): the next write
+// covers it.
 func (p *persister) confirmedOne() {
 	p.mu.Lock()
 	p.confirmed++

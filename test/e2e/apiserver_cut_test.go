@@ -246,14 +246,8 @@ func TestWatchRidesOutAnUnreachableAPIServer(t *testing.T) {
 		return proxy.addr()
 	})
 
-	e := startOdod(t, through)
-	e.mustCall(30*time.Second, protocol.MethodInitialize, protocol.InitializeParams{
-		InitializationOptions: &protocol.InitializationOptions{Namespace: ns, LogLevel: "debug"},
-	}, nil)
-	_ = e.conn.Notify(context.Background(), protocol.MethodInitialized, struct{}{})
-	var opened protocol.WorkspaceOpenResult
-	e.mustCall(time.Minute, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: ws}).String()}, &opened)
-	wsID := opened.WorkspaceID
+	e := initialized(t, through, ns)
+	wsID := e.open(ws)
 	e.mustCall(time.Minute, protocol.MethodComponentCreate, protocol.ComponentCreateParams{
 		WorkspaceID: wsID, Type: "nodejs", Name: "cut", Ports: []string{"8080"},
 	}, nil)
