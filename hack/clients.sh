@@ -12,10 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "clients: installing nodejs and npm from Debian" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
+command -v node >/dev/null && command -v npm >/dev/null || { echo "clients: node or npm missing: run hack/tools.sh" >&2; exit 1; }
 
 ts=clients/typescript
 if [ ! -d $ts/node_modules/typescript ] || [ $ts/package-lock.json -nt $ts/node_modules/.package-lock.json ]; then

@@ -7,6 +7,12 @@ if ! "$bin/staticcheck" -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}
   echo "tools: installing staticcheck $STATICCHECK_VERSION" >&2
   go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
 fi
+# Node.js and npm: make clients builds the TypeScript bindings with them, and
+# the unit tests run the Node.js language scripts (standby) with node.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "tools: installing nodejs and npm from Debian" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 # make clients compiles the generated Java bindings with Debian's JDK.
 if ! command -v javac >/dev/null; then
   echo "tools: installing openjdk-17-jdk-headless from Debian" >&2
