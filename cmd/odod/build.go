@@ -46,15 +46,10 @@ func newHistoryCommand(streams stdio) *cobra.Command {
 		Use:   "history",
 		Short: "List the component's rollouts: revision, image, time, cause",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			settings, log, err := f.settings(streams)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = log.Sync() }()
+		RunE: settingsCommand(streams, &f, func(cmd *cobra.Command, _ []string, settings *component.Settings) error {
 			h, err := settings.History(cmd.Context())
 			if err != nil {
-				return cliError(err)
+				return err
 			}
 			if f.out.json() {
 				return printJSON(streams, h)
@@ -69,7 +64,7 @@ func newHistoryCommand(streams stdio) *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", rev, r.Created, r.Image, r.Cause)
 			}
 			return w.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
