@@ -447,6 +447,9 @@ func run(o options) error {
 			fmt.Printf("adding %d files with one push (transfer + full build): %s\n", r.setupN, r.setup.Round(time.Millisecond))
 		}
 	}
+	if o.bulkRounds == 0 {
+		return nil // -bulk-rounds 0: not measured, so nothing to print
+	}
 	fmt.Printf("\n## Bulk: %d files into an empty /tmp/src (medians of %d)\n\n", files, o.bulkRounds)
 	fmt.Printf("| Way | Time |\n|---|---:|\n")
 	fmt.Printf("| odod agent transfer (list, plan, puts; stream already open) | %s |\n", pct(ododBulk, 50))
