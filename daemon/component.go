@@ -52,6 +52,9 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 			},
 			Log: func(p protocol.LogParams) {
 				sess.emit(protocol.MethodLog, func(ev protocol.Event) any { p.Event = ev; return p })
+				for _, tap := range sess.tappedLogs() {
+					tap(p)
+				}
 			},
 		},
 	})

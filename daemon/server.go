@@ -41,6 +41,10 @@ type Options struct {
 	// Clusters reaches the cluster; nil means the kubeconfig's
 	// (NewKubeconfig), configured by initialize.
 	Clusters Clusters
+	// SocketDir is where each open workspace's socket goes, through which
+	// a terminal's odod push hands its push to this daemon (handoff.go);
+	// "" means no sockets. odod serve uses DefaultSocketDir.
+	SocketDir string
 	// ClusterWatchWindow is how long odod/cluster/didChange gathers
 	// changes (default 200 ms).
 	ClusterWatchWindow time.Duration

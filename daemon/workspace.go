@@ -76,6 +76,13 @@ type session struct {
 	subs map[string]context.CancelFunc
 	// watch pushes the changes as they happen (odod/watch/start).
 	watch *component.Watch
+	// logTaps also receive the component's output (a terminal's push
+	// through the workspace socket), by tap id.
+	logTaps map[int]func(protocol.LogParams)
+	tapSeq  int
+	// socket takes a terminal's odod push (handoff.go); nil when another
+	// daemon has it, or sockets are off.
+	socket *workspaceSocket
 }
 
 // workspaces is the daemon's set of sessions, keyed by canonical root.
@@ -174,8 +181,18 @@ func (w *workspaces) build(ctx context.Context, conn *jsonrpc2.Conn, sess *sessi
 			"cannot index %s: %v", sess.root, err)
 		return
 	}
+	var socket *workspaceSocket
+	if dir := w.s.opts.SocketDir; dir != "" {
+		h := terminalPushHandler{s: w.s, sess: sess}
+		if socket, err = listenWorkspace(dir, sess.root, log, h.handle); err != nil {
+			// The editor's pushes do not need it: a terminal's odod push
+			// then pushes from its own process.
+			log.Warn("a terminal's odod push in this workspace will not go through odod serve", zap.Error(err))
+		}
+	}
 	sess.mu.Lock()
 	sess.index = idx
+	sess.socket = socket
 	sess.state = protocol.WorkspaceWatching
 	sess.mu.Unlock()
 	st := idx.Stats()
@@ -314,10 +331,13 @@ func (sess *session) close() error {
 	sess.stopWatch()
 	sess.stopSubscriptions()
 	sess.mu.Lock()
-	idx, comp := sess.index, sess.comp
-	sess.index, sess.comp = nil, nil
+	idx, comp, socket := sess.index, sess.comp, sess.socket
+	sess.index, sess.comp, sess.socket = nil, nil, nil
 	sess.state = protocol.WorkspaceClosed
 	sess.mu.Unlock()
+	// First the socket: a terminal's push in flight is cancelled and
+	// answered before the component closes.
+	socket.Close()
 	var errs []error
 	if comp != nil {
 		errs = append(errs, comp.Close())
@@ -326,6 +346,35 @@ func (sess *session) close() error {
 		errs = append(errs, idx.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// tapLogs adds a receiver of the component's output; the returned func
+// removes it.
+func (sess *session) tapLogs(fn func(protocol.LogParams)) (untap func()) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.logTaps == nil {
+		sess.logTaps = map[int]func(protocol.LogParams){}
+	}
+	sess.tapSeq++
+	id := sess.tapSeq
+	sess.logTaps[id] = fn
+	return func() {
+		sess.mu.Lock()
+		delete(sess.logTaps, id)
+		sess.mu.Unlock()
+	}
+}
+
+// tappedLogs are the log taps, for a caller outside the lock.
+func (sess *session) tappedLogs() []func(protocol.LogParams) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	taps := make([]func(protocol.LogParams), 0, len(sess.logTaps))
+	for _, fn := range sess.logTaps {
+		taps = append(taps, fn)
+	}
+	return taps
 }
 
 // editSettings takes the settings lock and returns its release.
@@ -366,18 +415,47 @@ func folderFromURI(uri string) (string, error) {
 	if err != nil {
 		return "", invalidParams("uri", err.Error(), "Pass a local folder as a file:// URI, e.g. file:///home/me/project or file:///C:/Users/me/project.")
 	}
+	root, err := CanonicalRoot(path)
+	if err != nil {
+		var rootErr *rootError
+		if errors.As(err, &rootErr) {
+			return "", invalidParams("uri", err.Error(), rootErr.action)
+		}
+		return "", invalidParams("uri", err.Error(), "Check the folder's permissions.")
+	}
+	return root, nil
+}
+
+// rootError says why a folder cannot be a workspace, and what to do.
+type rootError struct {
+	msg, action string
+}
+
+func (e *rootError) Error() string { return e.msg }
+
+// CanonicalRoot is the workspace root of a local folder, the one spelling
+// of it that the daemon keys workspaces (and their ids) by: absolute,
+// symlinks resolved, and where case does not matter (macOS, Windows) in
+// the case the file system has. A terminal's command finds the editor's
+// workspace through it.
+func CanonicalRoot(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", &rootError{fmt.Sprintf("%s: %v", path, err), "Pass an absolute folder."}
+	}
+	path = abs
 	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", invalidParams("uri", fmt.Sprintf("%s does not exist", path), "Open an existing local folder.")
+		return "", &rootError{fmt.Sprintf("%s does not exist", path), "Open an existing local folder."}
 	case err != nil:
-		return "", invalidParams("uri", fmt.Sprintf("cannot read %s: %v", path, err), "Check the folder's permissions.")
+		return "", &rootError{fmt.Sprintf("cannot read %s: %v", path, err), "Check the folder's permissions."}
 	case !info.IsDir():
-		return "", invalidParams("uri", fmt.Sprintf("%s is a file, not a directory", path), "Open the folder that contains the component, not a file in it.")
+		return "", &rootError{fmt.Sprintf("%s is a file, not a directory", path), "Open the folder that contains the component, not a file in it."}
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return "", invalidParams("uri", fmt.Sprintf("cannot resolve %s: %v", path, err), "Check the folder's symlinks and permissions.")
+		return "", &rootError{fmt.Sprintf("cannot resolve %s: %v", path, err), "Check the folder's symlinks and permissions."}
 	}
 	// One folder is one workspace however it is spelled: where case does
 	// not matter, file:///Users/me/App and file:///users/me/app are the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,10 +12,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sourcegraph/jsonrpc2"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/component"
+	"github.com/odod-dev/odod/daemon"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/internal/throttle"
@@ -256,7 +259,9 @@ func pushHooks(streams stdio, bar *progressBar, quiet bool) component.Hooks {
 	}
 }
 
-func printPushResult(streams stdio, res protocol.PushResult) {
+// printPushResult prints what a push did; by says who pushed, if not this
+// process.
+func printPushResult(streams stdio, res protocol.PushResult, by string) {
 	if res.Operations != nil {
 		for _, op := range res.Operations {
 			fmt.Fprintf(streams.out, "%-7s %s\n", op.Op, op.Path)
@@ -265,17 +270,17 @@ func printPushResult(streams stdio, res protocol.PushResult) {
 		return
 	}
 	if res.BuildExitCode == nil {
-		fmt.Fprintf(streams.out, "No file changes detected, build skipped (pushed to %s in %d ms). Use --force to push and build anyway.\n", res.Pod, res.DurationMs)
+		fmt.Fprintf(streams.out, "No file changes detected, build skipped (pushed to %s in %d ms%s). Use --force to push and build anyway.\n", res.Pod, res.DurationMs, by)
 		return
 	}
-	fmt.Fprintf(streams.out, "Pushed %s (%s), deleted %d, to %s via %s in %d ms\n",
-		count(res.FilesCopied, "file", "files"), humanBytes(res.Bytes), res.FilesDeleted, res.Pod, res.Transport, res.DurationMs)
+	fmt.Fprintf(streams.out, "Pushed %s (%s), deleted %d, to %s via %s in %d ms%s\n",
+		count(res.FilesCopied, "file", "files"), humanBytes(res.Bytes), res.FilesDeleted, res.Pod, res.Transport, res.DurationMs, by)
 }
 
 func newPushCommand(streams stdio) *cobra.Command {
 	var (
-		f             componentFlags
-		force, dryRun bool
+		f                       componentFlags
+		force, dryRun, noDaemon bool
 	)
 	cmd := &cobra.Command{
 		Use:   "push",
@@ -285,12 +290,29 @@ waits for its pod, sends the files changed since the last confirmed push
 into the container (through odod's agent, or tar where there is none),
 and runs assemble-and-restart there, printing its output as it comes.
 The index (.odo/odo-file-index.json) is saved only when the build
-succeeded, so a failed or interrupted push is sent again next time.`,
+succeeded, so a failed or interrupted push is sent again next time.
+
+When an odod serve (an editor's) has the workspace open, the push is
+handed to it: it already knows what changed and is connected, and one
+engine, not two, pushes into the container. --no-daemon, or any of
+--kubeconfig, --kube-context and --init-image, pushes from this process.`,
 		Example: "  odod push\n  odod push --context ~/src/web --force\n  odod push --dry-run -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.out.validate(); err != nil {
+				return err
+			}
 			bar := newProgressBar(streams)
-			tc, err := f.open(cmd.Context(), streams, false, pushHooks(streams, bar, f.out.json()), nil)
+			hooks := pushHooks(streams, bar, f.out.json())
+			if !noDaemon && !cmd.Flags().Changed("kubeconfig") && !cmd.Flags().Changed("kube-context") && !cmd.Flags().Changed("init-image") {
+				res, err := daemon.PushThroughDaemon(cmd.Context(), daemon.DefaultSocketDir(), f.dir, daemon.TerminalPush{
+					Force: force, DryRun: dryRun, Progress: hooks.Progress, Log: hooks.Log,
+				})
+				if !errors.Is(err, daemon.ErrNoDaemon) {
+					return printPush(streams, f.out.json(), res, err, " (through odod serve)")
+				}
+			}
+			tc, err := f.open(cmd.Context(), streams, false, hooks, nil)
 			if err != nil {
 				return err
 			}
@@ -298,20 +320,41 @@ succeeded, so a failed or interrupted push is sent again next time.`,
 			if cerr := tc.close(); err == nil && cerr != nil {
 				err = cerr
 			}
-			if err != nil {
-				return cliError(err)
-			}
-			if f.out.json() {
-				return printJSON(streams, res)
-			}
-			printPushResult(streams, res)
-			return nil
+			return printPush(streams, f.out.json(), res, err, "")
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "send every file and build even when nothing changed")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be sent and deleted, touching nothing")
+	cmd.Flags().BoolVar(&noDaemon, "no-daemon", false, "push from this process even when an odod serve has the workspace open")
 	f.register(cmd)
 	return cmd
+}
+
+// printPush prints a push's result, or its error with what to do.
+func printPush(streams stdio, asJSON bool, res protocol.PushResult, err error, by string) error {
+	var rpcErr *jsonrpc2.Error
+	switch {
+	case errors.As(err, &rpcErr):
+		return rpcCLIError(rpcErr)
+	case err != nil:
+		return cliError(err)
+	case asJSON:
+		return printJSON(streams, res)
+	}
+	printPushResult(streams, res, by)
+	return nil
+}
+
+// rpcCLIError prints an error odod serve answered with its first
+// suggestion.
+func rpcCLIError(e *jsonrpc2.Error) error {
+	var data protocol.ErrorData
+	if e.Data != nil && json.Unmarshal(*e.Data, &data) == nil && len(data.Suggestions) > 0 {
+		if action := data.Suggestions[0].Action; !strings.Contains(e.Message, action) {
+			return fmt.Errorf("%s\n  → %s", e.Message, action)
+		}
+	}
+	return errors.New(e.Message)
 }
 
 func newLogsCommand(streams stdio) *cobra.Command {

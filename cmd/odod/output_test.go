@@ -35,7 +35,7 @@ func TestPushOutputSpeaksEnglish(t *testing.T) {
 		{protocol.PushResult{FilesCopied: 1, Operations: []protocol.Operation{{Op: "put", Path: "a.js"}}}, "put     a.js\nDry run: 1 file (0 B) to copy, 0 to delete\n"},
 	} {
 		var out bytes.Buffer
-		printPushResult(stdio{out: &out}, tc.res)
+		printPushResult(stdio{out: &out}, tc.res, "")
 		if out.String() != tc.want {
 			t.Errorf("result %+v printed %q, want %q", tc.res, out.String(), tc.want)
 		}

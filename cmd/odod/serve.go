@@ -55,6 +55,7 @@ func newServeCommand(streams stdio) *cobra.Command {
 	var (
 		logs        logFlags
 		watchWindow time.Duration
+		socketDir   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -82,6 +83,7 @@ protocol is described in docs/protocol.md.`,
 				Version: version.String(),
 
 				ClusterWatchWindow: watchWindow,
+				SocketDir:          socketDir,
 			})
 			code := srv.Serve(cmd.Context(), streams.in, streams.out)
 			if code != 0 {
@@ -91,6 +93,7 @@ protocol is described in docs/protocol.md.`,
 		},
 	}
 	logs.register(cmd)
+	cmd.Flags().StringVar(&socketDir, "socket-dir", daemon.DefaultSocketDir(), "where each open workspace's socket goes, through which odod push in a terminal hands its push to this daemon (\"\": none)")
 	cmd.Flags().DurationVar(&watchWindow, "cluster-watch-window", 200*time.Millisecond, "how long odod/cluster/didChange gathers the cluster's changes into one notification")
 	return cmd
 }

@@ -61,7 +61,7 @@ pushes the new settings.`,
 					case err != nil:
 						fmt.Fprintln(streams.err, "Error:", cliError(err))
 					default:
-						printPushResult(streams, res)
+						printPushResult(streams, res, "")
 					}
 					fmt.Fprintf(streams.err, "Waiting for something to change in %s\n", root)
 				},

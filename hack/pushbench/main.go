@@ -38,6 +38,7 @@ import (
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/config"
+	"github.com/odod-dev/odod/daemon"
 	"github.com/odod-dev/odod/indexer"
 	"github.com/odod-dev/odod/initimage"
 	"github.com/odod-dev/odod/internal/ododserve"
@@ -226,7 +227,14 @@ func run(o options) error {
 			return err
 		}
 	}
-	ododEnv := append(os.Environ(), "KUBECONFIG="+o.kubeconfig, initimage.EnvImage+"="+o.initImage)
+	// The daemon and the terminal's odod push find each other's workspace
+	// socket here.
+	sockets, err := os.MkdirTemp("", "odod-pb-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(sockets)
+	ododEnv := append(os.Environ(), "KUBECONFIG="+o.kubeconfig, initimage.EnvImage+"="+o.initImage, daemon.SocketDirEnv+"="+sockets)
 	serve, err := ododserve.Start(ctx, ododBin, ododserve.Options{Args: []string{"--log-level=warn"}, Env: ododEnv, Stderr: os.Stderr})
 	if err != nil {
 		return err
@@ -295,6 +303,7 @@ func run(o options) error {
 	type row struct {
 		extra                 int
 		odod, cli, watch, odo []time.Duration
+		cliServe              []time.Duration // odod push handed to odod serve
 		push, transfer, build []time.Duration
 		timings               []protocol.PushTimings
 		setup                 time.Duration
@@ -331,6 +340,9 @@ func run(o options) error {
 		if r.cli, err = b.edits(tag+"-cli", b.editCLI); err != nil {
 			return err
 		}
+		if r.cliServe, err = b.cliThroughServe(tag + "-cli-serve"); err != nil {
+			return err
+		}
 		if r.watch, err = b.watchEdits(tag + "-watch"); err != nil {
 			return err
 		}
@@ -341,9 +353,9 @@ func run(o options) error {
 		if _, err := comp.Push(ctx, component.PushOptions{}); err != nil {
 			return err
 		}
-		fmt.Printf("workspace +%d files: p50 (p90) odod push %s (%s) | watch %s (%s) | engine %s (%s) | odo v1 way %s (%s) | push/odo %.2f, watch/odo %.2f\n",
-			size, pct(r.cli, 50), pct(r.cli, 90), pct(r.watch, 50), pct(r.watch, 90), pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
-			ratio(pct(r.cli, 50), pct(r.odo, 50)), ratio(pct(r.watch, 50), pct(r.odo, 50)))
+		fmt.Printf("workspace +%d files: p50 (p90) odod push %s (%s) | odod push → serve %s (%s) | watch %s (%s) | engine %s (%s) | odo v1 way %s (%s) | push/odo %.2f, push→serve/odo %.2f, watch/odo %.2f\n",
+			size, pct(r.cli, 50), pct(r.cli, 90), pct(r.cliServe, 50), pct(r.cliServe, 90), pct(r.watch, 50), pct(r.watch, 90), pct(r.odod, 50), pct(r.odod, 90), pct(r.odo, 50), pct(r.odo, 90),
+			ratio(pct(r.cli, 50), pct(r.odo, 50)), ratio(pct(r.cliServe, 50), pct(r.odo, 50)), ratio(pct(r.watch, 50), pct(r.odo, 50)))
 		rows = append(rows, r)
 	}
 
@@ -406,17 +418,17 @@ func run(o options) error {
 
 	fmt.Println()
 	fmt.Printf("## One-file edit → new answer served (%d edits per cell, %s apart; pod %s)\n\n", o.rounds, o.pause, b.pod)
-	fmt.Println("| Workspace | `odod push` p50 / p90 | watch (odod serve) p50 / p90 | engine in-process p50 / p90 | odo v1 way p50 / p90 | push / odo v1 (p50) | watch / odo v1 (p50) |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| Workspace | `odod push --no-daemon` p50 / p90 | `odod push` → odod serve p50 / p90 | watch (odod serve) p50 / p90 | engine in-process p50 / p90 | odo v1 way p50 / p90 | push / odo v1 (p50) | push → serve / odo v1 (p50) | watch / odo v1 (p50) |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Printf("| app + %d files | %s / %s | %s / %s | %s / %s | %s / %s | %.2f | %.2f |\n", r.extra,
-			pct(r.cli, 50), pct(r.cli, 90), pct(r.watch, 50), pct(r.watch, 90), pct(r.odod, 50), pct(r.odod, 90),
-			pct(r.odo, 50), pct(r.odo, 90), ratio(pct(r.cli, 50), pct(r.odo, 50)), ratio(pct(r.watch, 50), pct(r.odo, 50)))
+		fmt.Printf("| app + %d files | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %.2f | %.2f | %.2f |\n", r.extra,
+			pct(r.cli, 50), pct(r.cli, 90), pct(r.cliServe, 50), pct(r.cliServe, 90), pct(r.watch, 50), pct(r.watch, 90), pct(r.odod, 50), pct(r.odod, 90),
+			pct(r.odo, 50), pct(r.odo, 90), ratio(pct(r.cli, 50), pct(r.odo, 50)), ratio(pct(r.cliServe, 50), pct(r.odo, 50)), ratio(pct(r.watch, 50), pct(r.odo, 50)))
 	}
 	if len(rows) > 1 {
 		first, last := rows[0], rows[len(rows)-1]
-		fmt.Printf("\nFlat: app + %d files / app + %d files (p50): odod push %.2f, watch %.2f, engine %.2f, odo v1 way %.2f\n", last.extra, first.extra,
-			ratio(pct(last.cli, 50), pct(first.cli, 50)), ratio(pct(last.watch, 50), pct(first.watch, 50)),
+		fmt.Printf("\nFlat: app + %d files / app + %d files (p50): odod push --no-daemon %.2f, odod push → serve %.2f, watch %.2f, engine %.2f, odo v1 way %.2f\n", last.extra, first.extra,
+			ratio(pct(last.cli, 50), pct(first.cli, 50)), ratio(pct(last.cliServe, 50), pct(first.cliServe, 50)), ratio(pct(last.watch, 50), pct(first.watch, 50)),
 			ratio(pct(last.odod, 50), pct(first.odod, 50)), ratio(pct(last.odo, 50), pct(first.odo, 50)))
 	}
 	fmt.Println()
@@ -503,22 +515,65 @@ func (b *bench) editThroughEngine(content string) error {
 	return nil
 }
 
-// cliPush runs `odod push` in the workspace.
+// cliPush runs `odod push --no-daemon` in the workspace: a process that
+// pushes by itself.
 func (b *bench) cliPush() error {
-	cmd := exec.Command(b.ododBin, "push")
-	cmd.Dir, cmd.Env = b.ws, b.ododEnv
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("odod push: %w\n%s", err, out)
-	}
-	return nil
+	_, err := b.runPush("--no-daemon")
+	return err
 }
 
-// editCLI saves the file and runs `odod push`, as a user in a terminal.
+func (b *bench) runPush(args ...string) (string, error) {
+	cmd := exec.Command(b.ododBin, append([]string{"push"}, args...)...)
+	cmd.Dir, cmd.Env = b.ws, b.ododEnv
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("odod push: %w\n%s", err, out)
+	}
+	return string(out), nil
+}
+
+// editCLI saves the file and runs `odod push --no-daemon`, as a user in a
+// terminal with no editor's daemon.
 func (b *bench) editCLI(content string) error {
 	if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
 		return err
 	}
 	return b.cliPush()
+}
+
+// cliPushThroughServe runs `odod push`, which must hand the push to odod
+// serve.
+func (b *bench) cliPushThroughServe() error {
+	out, err := b.runPush()
+	if err == nil && !strings.Contains(out, "(through odod serve)") {
+		err = fmt.Errorf("odod push did not go through odod serve:\n%s", out)
+	}
+	return err
+}
+
+// cliThroughServe opens the workspace in odod serve (an editor beside the
+// terminal, no watch), then times edits each followed by `odod push`, which
+// hands the push to the daemon.
+func (b *bench) cliThroughServe(tag string) ([]time.Duration, error) {
+	ctx, conn := b.ctx, b.serve.Conn
+	var opened protocol.WorkspaceOpenResult
+	if err := conn.Call(ctx, protocol.MethodWorkspaceOpen, protocol.WorkspaceOpenParams{URI: (&url.URL{Scheme: "file", Path: b.ws}).String()}, &opened); err != nil {
+		return nil, fmt.Errorf("odod/workspace/open: %w", err)
+	}
+	defer func() {
+		_ = conn.Call(ctx, protocol.MethodWorkspaceClose, protocol.WorkspaceCloseParams{WorkspaceID: opened.WorkspaceID}, nil)
+	}()
+	// One untimed push: the daemon's component is new (it applies the
+	// objects once).
+	if err := b.cliPushThroughServe(); err != nil {
+		return nil, err
+	}
+	return b.edits(tag, func(content string) error {
+		if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
+			return err
+		}
+		return b.cliPushThroughServe()
+	})
 }
 
 // watchEdits opens the workspace in odod serve and starts its watch,

@@ -26,6 +26,7 @@ import (
 
 	"github.com/odod-dev/odod/cluster"
 	"github.com/odod-dev/odod/internal/testcluster"
+	"github.com/odod-dev/odod/daemon"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -38,6 +39,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ododBin = filepath.Join(dir, "odod")
+	// The daemons and terminals of these tests find each other's
+	// workspace sockets here, not in the user's cache directory.
+	if err := os.Setenv(daemon.SocketDirEnv, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	build := exec.Command("go", "build", "-o", ododBin, "github.com/odod-dev/odod/cmd/odod")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -494,6 +501,65 @@ func odod(t *testing.T, kubeconfig string, args ...string) string {
 		t.Fatalf("odod %s: %v\n%s\n%s", strings.Join(args, " "), err, out, stderr.String())
 	}
 	return string(out)
+}
+
+// odod push in a terminal, in a folder an editor's odod serve has open,
+// hands the push to that daemon: the terminal prints the build's output
+// and the result, the editor sees the push's notifications, and the app
+// serves the change. Once the editor closes the folder, odod push pushes
+// from its own process again.
+func TestCLIPushThroughServe(t *testing.T) {
+	c := testcluster.Require(t)
+	ns := c.Namespace(t, "odod-handoff")
+	ws := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
+	odod(t, c.Kubeconfig, "create", "nodejs", "handoff", "--context", ws, "--project", ns, "--port", "8080")
+	e := initialized(t, c.Kubeconfig, ns)
+	wsID := e.open(ws)
+
+	mark := e.mark()
+	out := odod(t, c.Kubeconfig, "push", "--context", ws)
+	if !strings.Contains(out, "Pushed 5 files") || !strings.Contains(out, "(through odod serve)") {
+		t.Fatalf("odod push beside odod serve printed:\n%s", out)
+	}
+	if !strings.Contains(out, "accepting connections on port 8080") {
+		t.Fatalf("the terminal did not get the build's output:\n%s", out)
+	}
+	// The editor saw the push: its progress, on this workspace.
+	e.waitFor(mark, protocol.MethodPushProgress, 10*time.Second, func(raw json.RawMessage) bool {
+		var p protocol.PushProgressParams
+		return json.Unmarshal(raw, &p) == nil && p.WorkspaceID == wsID && p.Phase == protocol.PhaseBuild
+	})
+
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello through odod serve';\n")
+	out = odod(t, c.Kubeconfig, "push", "--context", ws)
+	if !strings.Contains(out, "Pushed 1 file") || !strings.Contains(out, "(through odod serve)") {
+		t.Fatalf("second odod push beside odod serve printed:\n%s", out)
+	}
+	var desc protocol.DescribeResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "describe", "--context", ws, "-o", "json")), &desc); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var answer string
+	for ctx.Err() == nil {
+		if a, err := podAnswer(ctx, c.Client(t), ns, desc.Pod); err == nil {
+			if answer = a; answer == "Hello through odod serve" {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if answer != "Hello through odod serve" {
+		t.Fatalf("the app answers %q after the push through odod serve", answer)
+	}
+
+	e.mustCall(time.Minute, protocol.MethodWorkspaceClose, protocol.WorkspaceCloseParams{WorkspaceID: wsID}, nil)
+	out = odod(t, c.Kubeconfig, "push", "--context", ws)
+	if strings.Contains(out, "through odod serve") {
+		t.Fatalf("odod push after the editor closed the folder still went through odod serve:\n%s", out)
+	}
 }
 
 func TestCLIPushDescribeDelete(t *testing.T) {
