@@ -296,6 +296,11 @@ func (c *Component) build(ctx context.Context, s synced, ports []int, pod string
 		c.dropTransport(s.transport)
 		return nil, syncFailed(fmt.Errorf("run assemble-and-restart: %w", err))
 	}
+	if code == exitKilled {
+		return &code, &Error{Code: protocol.CodeBuildFailed, Reason: ReasonBuildKilled,
+			Message:    fmt.Sprintf("assemble-and-restart was killed (SIGKILL, exit status %d: the kernel's out-of-memory killer, or a kill -9)%s", code, stderr.Tail()),
+			Suggestion: "nothing points at the sources: the watch builds again by itself, a few times; if the build keeps being killed, give the container more memory (odod config set MaxMemory 1Gi) and push again"}
+	}
 	if code != 0 {
 		return &code, &Error{Code: protocol.CodeBuildFailed, Reason: "BuildFailed",
 			Message:    fmt.Sprintf("assemble-and-restart exited with status %d%s", code, stderr.Tail()),
@@ -303,6 +308,15 @@ func (c *Component) build(ctx context.Context, s synced, ports []int, pod string
 	}
 	return &code, nil
 }
+
+// exitKilled is the exit status of a command killed by SIGKILL, in the
+// shell's convention (128+9) that the agent reports signals in.
+const exitKilled = 137
+
+// ReasonBuildKilled is the Reason of a build killed by SIGKILL: the sources
+// may be fine (the out-of-memory killer, a kill -9), so the watch retries it
+// a few times.
+const ReasonBuildKilled = "BuildKilled"
 
 // podGoneDuringBuild turns a failed build into an error the watch retries
 // when the pod it ran in is no longer the component's running pod

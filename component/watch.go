@@ -138,6 +138,8 @@ type Watch struct {
 	backoff  time.Duration
 	retryAt  time.Time
 	lastErr  string
+	// killedBuilds counts the builds killed by SIGKILL in a row.
+	killedBuilds int
 }
 
 // NewWatch makes a watch; Start starts it.
@@ -362,12 +364,18 @@ func (w *Watch) pushOnce(ctx context.Context) {
 		// Newer changes cancelled it: they are pushed next, with its own.
 		w.failed = true
 	case err == nil:
-		w.failed, w.supersedes, w.lastErr, w.goodOnce = false, 0, "", true
+		w.failed, w.supersedes, w.lastErr, w.goodOnce, w.killedBuilds = false, 0, "", true, 0
 		recovered = w.trouble
 		w.trouble, w.backoff = false, 0
 	default:
 		w.failed, w.supersedes, w.lastErr = true, 0, Coded(err).Message
-		if retryable(err) {
+		killed := Coded(err).Reason == ReasonBuildKilled
+		if killed {
+			w.killedBuilds++
+		} else {
+			w.killedBuilds = 0
+		}
+		if retryable(err) || killed && w.killedBuilds <= maxKilledBuildRetries {
 			troubleStarts = !w.trouble
 			w.trouble = true
 			if w.backoff == 0 {
@@ -379,9 +387,11 @@ func (w *Watch) pushOnce(ctx context.Context) {
 			w.retryAt = time.Now().Add(w.backoff)
 			w.want, w.force = true, true
 		} else {
-			// A failed build, bad settings: retrying would fail the same
-			// way. The next change pushes again.
-			recovered = w.trouble
+			// A failed build, bad settings, a build killed again and
+			// again: retrying would fail the same way. The next change
+			// pushes again. (Builds that keep being killed have not
+			// recovered: the user is told by the failure itself.)
+			recovered = w.trouble && !killed
 			w.trouble, w.backoff = false, 0
 		}
 	}
@@ -400,6 +410,11 @@ func (w *Watch) pushOnce(ctx context.Context) {
 		w.opts.OnRecovered()
 	}
 }
+
+// maxKilledBuildRetries bounds the retries of builds killed by SIGKILL in a
+// row: once, a kill -9 or a memory spike; every time, a container too small
+// for the build, which only the user can change.
+const maxKilledBuildRetries = 3
 
 // retryable says whether a push's failure may pass by itself: the cluster
 // unreachable, the pod not there yet or gone, the stream into it dropped.

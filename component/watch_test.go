@@ -334,6 +334,34 @@ func TestWatchDoesNotRetryAFailedBuild(t *testing.T) {
 	}
 }
 
+// A build killed by SIGKILL (the out-of-memory killer, a kill -9) says
+// nothing about the sources: the watch builds again by itself, a bounded
+// number of times in a row, and tells the user once.
+func TestWatchRetriesAKilledBuildAFewTimes(t *testing.T) {
+	killed := &Error{Code: protocol.CodeBuildFailed, Reason: ReasonBuildKilled, Message: "assemble-and-restart was killed"}
+	p := newFakePusher(func(ctx context.Context, n int) error { return killed })
+	var troubles, recoveries atomic.Int32
+	w := startWatch(t, p, WatchOptions{Debounce: time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond,
+		OnTrouble:   func(error, time.Duration) { troubles.Add(1) },
+		OnRecovered: func() { recoveries.Add(1) },
+		Pending:     func() int { return 0 },
+	})
+	// The first build and maxKilledBuildRetries retries, then no more.
+	for i := 1; i <= 1+maxKilledBuildRetries; i++ {
+		p.waitPush(t, i)
+	}
+	p.noMorePushes(t, 200*time.Millisecond)
+	if troubles.Load() != 1 || recoveries.Load() != 0 {
+		t.Fatalf("told the user of trouble %d times (want once) and of recovery %d times (want never)", troubles.Load(), recoveries.Load())
+	}
+	if st := w.Status(); st.Retrying || st.LastError != killed.Message {
+		t.Fatalf("status after the retries: %+v", st)
+	}
+	// A save builds again.
+	w.Changed(1)
+	p.waitPush(t, 2+maxKilledBuildRetries)
+}
+
 func TestWatchSkipsAChangeAlreadyPushed(t *testing.T) {
 	var pending sync.Mutex
 	n := 1

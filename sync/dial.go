@@ -31,10 +31,13 @@ const closeWait = 5 * time.Second
 // (SPDY has no heartbeat that fails one) fails the push in flight and the
 // next push dials again, instead of hanging until it is cancelled. The
 // period is well under the 60 s after which client-go's WebSocket executor
-// can no longer close an idle stdin (see cluster.Client.Exec).
+// can no longer close an idle stdin (see cluster.Client.Exec). 20 s (it was
+// 45) bounds what a dead connection costs an editor's user; the agent
+// answers pings while a build runs, so a long silent build does not trip
+// it.
 const (
-	keepalivePeriod  = 10 * time.Second
-	keepaliveTimeout = 45 * time.Second
+	keepalivePeriod  = 5 * time.Second
+	keepaliveTimeout = 20 * time.Second
 )
 
 // DialAgent starts the agent in the container over one exec stream (stdin

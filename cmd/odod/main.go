@@ -20,6 +20,7 @@ func main() {
 	// the command builds from its flags (logFlags.build).
 	clientGoLogs := &cluster.ClientGoLogs{}
 	clientGoLogs.Install()
+	cluster.ShortenHTTP2HealthCheck()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, clientGoLogs: clientGoLogs})
 	stop()
