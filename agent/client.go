@@ -187,7 +187,18 @@ func (c *Client) keepalive(period, timeout time.Duration) {
 func (c *Client) giveUp(err error) {
 	c.log.Info("closing the agent stream", zap.Error(err))
 	c.fail(err)
+	if a, ok := c.rw.(Aborter); ok {
+		a.Abort()
+		return
+	}
 	_ = c.rw.Close()
+}
+
+// Aborter is a stream that can be torn down at once, without the orderly
+// close that waits for the other end (which a dead connection never
+// answers). The keepalive uses it when it gives a stream up.
+type Aborter interface {
+	Abort()
 }
 
 func (c *Client) handshake(name string) (AgentInfo, error) {

@@ -103,7 +103,16 @@ func DialAgent(ctx context.Context, exec Executor, root, clientName string, log 
 		}
 		return execErr
 	}
-	rw := readWriteCloser{Reader: stdoutR, Writer: stdinW, close: func() error { closeStream(); return nil }}
+	// abort tears the exec down at once: the keepalive found the
+	// connection dead, so waiting for the agent to end by itself is time
+	// the user waits for nothing.
+	abort := func() {
+		closing.Store(true)
+		_ = stdinW.Close()
+		tornDown.Store(true)
+		cancel()
+	}
+	rw := readWriteCloser{Reader: stdoutR, Writer: stdinW, close: func() error { closeStream(); return nil }, abort: abort}
 	client, err := agent.NewClient(ctx, rw, agent.ClientOptions{Name: clientName, Logger: log, Keepalive: keepalivePeriod, KeepaliveTimeout: keepaliveTimeout})
 	if err != nil {
 		execErr := end()
@@ -123,6 +132,10 @@ type readWriteCloser struct {
 	io.Reader
 	io.Writer
 	close func() error
+	abort func()
 }
 
 func (r readWriteCloser) Close() error { return r.close() }
+
+// Abort is agent.Aborter's: the stream is broken, tear it down now.
+func (r readWriteCloser) Abort() { r.abort() }

@@ -211,3 +211,30 @@ func TestNoKeepaliveByDefault(t *testing.T) {
 		t.Fatalf("without Keepalive the stream was given up: %v", err)
 	}
 }
+
+// abortableConn is a silent connection that can be torn down at once.
+type abortableConn struct {
+	*silentConn
+	aborted chan struct{}
+}
+
+func (a abortableConn) Abort() {
+	close(a.aborted)
+	_ = a.silentConn.Close()
+}
+
+// A stream the keepalive gives up is aborted, not closed: an orderly close
+// waits for the other end, which a dead connection never answers.
+func TestKeepaliveAbortsAStreamItGivesUp(t *testing.T) {
+	conn := abortableConn{silentConn: newSilentConn(t), aborted: make(chan struct{})}
+	c, err := agent.NewClient(context.Background(), conn, agent.ClientOptions{Name: "test", Keepalive: 20 * time.Millisecond, KeepaliveTimeout: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	select {
+	case <-conn.aborted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the keepalive did not abort the half-open stream")
+	}
+}
