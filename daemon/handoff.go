@@ -24,7 +24,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -144,7 +143,9 @@ func listenWorkspace(dir, root string, log *zap.Logger, handle handlerFunc) (*wo
 	}
 	path := socketPath(dir, root)
 	ln, err := net.Listen("unix", path)
-	if err != nil && errors.Is(err, syscall.EADDRINUSE) {
+	// The path is taken (EADDRINUSE; Windows has its own error number for
+	// it): by a live daemon, or by one that was killed.
+	if _, serr := os.Lstat(path); err != nil && serr == nil {
 		if c, derr := net.DialTimeout("unix", path, dialTimeout); derr == nil {
 			_ = c.Close()
 			log.Debug("another odod serve has this workspace open; it takes the terminal's pushes", zap.String("socket", path))
