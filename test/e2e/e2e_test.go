@@ -25,8 +25,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/odod-dev/odod/cluster"
-	"github.com/odod-dev/odod/internal/testcluster"
 	"github.com/odod-dev/odod/daemon"
+	"github.com/odod-dev/odod/internal/testcluster"
 	"github.com/odod-dev/odod/protocol"
 )
 
