@@ -178,33 +178,22 @@ type Workspace struct {
 	closeOnce sync.Once
 }
 
-// ResolveRoot is the root an index of root has (Root): absolute, symlinks
-// resolved; abs is root made absolute only. It fails unless root is an
-// existing directory.
-func ResolveRoot(root string) (resolved, abs string, err error) {
-	abs, err = filepath.Abs(root)
+func newWorkspace(root string, opts Options) (*Workspace, error) {
+	opts = opts.withDefaults()
+	abs, err := filepath.Abs(root)
 	if err != nil {
-		return "", "", fmt.Errorf("workspace root %q: %w", root, err)
+		return nil, fmt.Errorf("workspace root %q: %w", root, err)
 	}
-	resolved, err = filepath.EvalSymlinks(abs)
+	resolved, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return "", "", fmt.Errorf("workspace root %s: %w; open an existing folder", abs, err)
+		return nil, fmt.Errorf("workspace root %s: %w; open an existing folder", abs, err)
 	}
 	fi, err := os.Stat(resolved)
 	if err != nil {
-		return "", "", fmt.Errorf("workspace root %s: %w; open an existing folder", abs, err)
+		return nil, fmt.Errorf("workspace root %s: %w; open an existing folder", abs, err)
 	}
 	if !fi.IsDir() {
-		return "", "", fmt.Errorf("workspace root %s is not a directory; open the folder that holds the component's source", abs)
-	}
-	return resolved, abs, nil
-}
-
-func newWorkspace(root string, opts Options) (*Workspace, error) {
-	opts = opts.withDefaults()
-	resolved, abs, err := ResolveRoot(root)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("workspace root %s is not a directory; open the folder that holds the component's source", abs)
 	}
 	logger := opts.Logger.With(zap.String("workspace", resolved))
 	w := &Workspace{

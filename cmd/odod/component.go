@@ -46,16 +46,9 @@ func (f *componentFlags) register(cmd *cobra.Command) {
 
 // terminalComponent is a workspace's index and component, for one command.
 type terminalComponent struct {
-	idx  terminalIndex
+	idx  *indexer.Workspace
 	comp *component.Component
 	log  *zap.Logger
-}
-
-// terminalIndex is what the commands use of a workspace's index besides
-// the component: an *indexer.Workspace, or an openingIndex.
-type terminalIndex interface {
-	component.Index
-	Close() error
 }
 
 // root is the workspace's directory, absolute.
@@ -101,29 +94,6 @@ func (f *componentFlags) settings(streams stdio) (*component.Settings, *zap.Logg
 // open indexes the workspace (against its persisted index: what the last
 // push confirmed) and makes its component; watch keeps the watcher on.
 func (f *componentFlags) open(ctx context.Context, streams stdio, watch bool, hooks component.Hooks, onBatch func(indexer.Batch)) (*terminalComponent, error) {
-	return f.openWith(streams, hooks, func(root string, opts indexer.Options) (terminalIndex, error) {
-		opts.NoWatch, opts.OnChange = !watch, onBatch
-		idx, err := indexer.Open(ctx, root, opts)
-		if err != nil {
-			return nil, fmt.Errorf("index %s: %w", root, err)
-		}
-		return idx, nil
-	})
-}
-
-// openForPush is open for one push: the index opens in the background
-// (reading its file, stating the tree for what changed) while the push
-// connects, applies the objects and waits for the pod, and the push takes
-// the ChangeSet when it gets there. In a large workspace that walk is most
-// of what a terminal's push costs beyond the daemon's.
-func (f *componentFlags) openForPush(ctx context.Context, streams stdio, hooks component.Hooks) (*terminalComponent, error) {
-	return f.openWith(streams, hooks, func(root string, opts indexer.Options) (terminalIndex, error) {
-		opts.NoWatch = true
-		return openIndexInBackground(ctx, root, opts)
-	})
-}
-
-func (f *componentFlags) openWith(streams stdio, hooks component.Hooks, openIndex func(root string, opts indexer.Options) (terminalIndex, error)) (*terminalComponent, error) {
 	if err := f.out.validate(); err != nil {
 		return nil, err
 	}
@@ -135,12 +105,14 @@ func (f *componentFlags) openWith(streams stdio, hooks component.Hooks, openInde
 	if err != nil {
 		return nil, err
 	}
-	idx, err := openIndex(root, indexer.Options{
+	idx, err := indexer.Open(ctx, root, indexer.Options{
 		Logger:    log,
+		NoWatch:   !watch,
+		OnChange:  onBatch,
 		OnWarning: func(msg string) { fmt.Fprintln(streams.err, "Warning:", msg) },
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("index %s: %w", root, err)
 	}
 	comp := component.New(component.Options{
 		Index:     idx,
@@ -340,14 +312,7 @@ engine, not two, pushes into the container. --no-daemon, or any of
 					return printPush(streams, f.out.json(), res, err, " (through odod serve)")
 				}
 			}
-			open := f.openForPush
-			if dryRun {
-				// A dry run is the index alone: nothing to overlap.
-				open = func(ctx context.Context, streams stdio, hooks component.Hooks) (*terminalComponent, error) {
-					return f.open(ctx, streams, false, hooks, nil)
-				}
-			}
-			tc, err := open(cmd.Context(), streams, hooks)
+			tc, err := f.open(cmd.Context(), streams, false, hooks, nil)
 			if err != nil {
 				return err
 			}
