@@ -69,7 +69,11 @@ func hasChange(p protocol.ClusterDidChangeParams, kind, name string, typ protoco
 }
 
 func TestClusterWatch(t *testing.T) {
-	before := runtime.NumGoroutine()
+	// Counted first, while nothing else of this test runs, and from settled
+	// numbers: goroutines of earlier tests (or of this test's connection)
+	// still ending while it counted made the count one short under -race.
+	perConnection := goroutinesOfAConnection(t)
+	before := settledGoroutines()
 	kube := kubefake.NewClientset(namespace("team-a"), namespace("team-b"))
 	clusters := newFakeClusters(t, func(_ context.Context, ns string) (Cluster, error) { return fakeCluster(ns, kube), nil })
 	c := startServer(t, Options{Clusters: clusters, ClusterWatchWindow: 20 * time.Millisecond})
@@ -202,7 +206,7 @@ func TestClusterWatch(t *testing.T) {
 		}
 	}
 	c.mu.Unlock()
-	waitGoroutines(t, before+goroutinesOfAConnection(t))
+	waitGoroutines(t, before+perConnection)
 
 	// A watch running when the connection ends stops with it.
 	if err := c.call(protocol.MethodClusterWatch, nil, &res); err != nil || !res.Active {
@@ -213,14 +217,29 @@ func TestClusterWatch(t *testing.T) {
 	waitGoroutines(t, before)
 }
 
+// settledGoroutines is the number of goroutines once it has not changed
+// for 200 ms (at most 5 s).
+func settledGoroutines() int {
+	n, since := runtime.NumGoroutine(), time.Now()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && time.Since(since) < 200*time.Millisecond; {
+		time.Sleep(10 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m != n {
+			n, since = m, time.Now()
+		}
+	}
+	return n
+}
+
 // goroutinesOfAConnection is how many goroutines an idle test connection
 // (server and client) runs.
 func goroutinesOfAConnection(t *testing.T) int {
 	t.Helper()
-	before := runtime.NumGoroutine()
+	before := settledGoroutines() // the previous tests' goroutines may still be ending
 	c := startServer(t, Options{Clusters: newFakeClusters(t, nil)})
 	c.initialize(nil, false)
-	n := runtime.NumGoroutine() - before
+	// The connection's goroutines start around initialize, some after its
+	// reply: count once the number has held for a while.
+	n := settledGoroutines() - before
 	_ = c.conn.Close()
 	c.exitCode()
 	waitGoroutines(t, before)

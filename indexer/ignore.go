@@ -15,7 +15,9 @@ const (
 // alwaysExcluded names are never indexed, watched or pushed, at any depth,
 // whatever the rules say (odo #1510, #2390, #3819). A ".git" file (a
 // worktree or submodule pointer) is as private as the directory.
-func alwaysExcluded(name string) bool { return name == ".git" || name == ".odo" }
+func alwaysExcluded(name string) bool {
+	return name == ".git" || name == ".odo" || strings.HasPrefix(name, cookiePrefix)
+}
 
 // editorTempPatterns are the lowest-priority rules of every workspace: the
 // swap, backup and lock files editors leave beside the file being edited.

@@ -379,7 +379,7 @@ func (p *processor) poll(ctx context.Context) {
 // window, and returns once they are in the index.
 func (p *processor) flush(ctx context.Context, done <-chan struct{}) error {
 	if p.watch != nil {
-		if err := p.watch.drain(ctx); err != nil {
+		if err := p.watch.syncToNow(ctx); err != nil {
 			return err
 		}
 	}

@@ -546,6 +546,45 @@ func kindName(e Entry) string {
 	return "none"
 }
 
+// A save followed at once by a Flush is in the ChangeSet even when the
+// watcher's reader runs late (the scheduler on a loaded machine): Flush
+// waits for its own cookie's event, which comes after the save's. With
+// only the wait for an empty event channel, this failed every time.
+func TestFlushWaitsForALateWatcher(t *testing.T) {
+	tr := newTree(t, map[string]string{"a.txt": "a"})
+	opts := testOptions(t, &recorder{})
+	opts.QuietWindow, opts.SettleWindow, opts.MaxDelay = time.Hour, time.Hour, time.Hour
+	opts.eventDelay = 30 * time.Millisecond
+	w := open(t, tr.root, opts)
+	confirmAll(t, w, "pod")
+	for i := range 3 {
+		tr.write("a.txt", fmt.Sprintf("saved %d", i))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := w.Flush(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
+		if got, want := view(w.Pending()), (csView{Modified: []string{"a.txt"}}); !got.equal(want) {
+			t.Fatalf("round %d: pending right after Flush %+v, want %+v", i, got, want)
+		}
+		confirmAll(t, w, "pod")
+	}
+	// The cookies are gone, and were never indexed.
+	entries, err := os.ReadDir(tr.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), cookiePrefix) {
+			t.Errorf("cookie %s left in the workspace", e.Name())
+		}
+	}
+	if st := w.Stats(); st.Files != 1 {
+		t.Errorf("index holds %d files, want a.txt only", st.Files)
+	}
+}
+
 // TestFlushAppliesSavesWithoutTheQuietWindow: with a quiet window far
 // longer than the test, a save is in the ChangeSet right after Flush.
 func TestFlushAppliesSavesWithoutTheQuietWindow(t *testing.T) {

@@ -33,6 +33,8 @@ type watcher struct {
 	// limit, when positive, makes watches beyond that many fail as the
 	// kernel does when fs.inotify.max_user_watches is reached (tests).
 	limit int
+	// eventDelay: see Options.eventDelay.
+	eventDelay time.Duration
 
 	mu         sync.Mutex
 	fsw        *fsnotify.Watcher
@@ -41,6 +43,11 @@ type watcher struct {
 	limitHits  int
 	limitShown int
 	readers    sync.WaitGroup
+
+	// cookies are the sync barriers in flight (syncToNow), by file name.
+	cookieMu  sync.Mutex
+	cookies   map[string]chan struct{}
+	cookieSeq int
 }
 
 func newWatcher(root string, opts Options, queue *eventQueue, warn *warner, relPath func(string) (string, bool), logger *zap.Logger) *watcher {
@@ -52,6 +59,7 @@ func newWatcher(root string, opts Options, queue *eventQueue, warn *warner, relP
 		relPath:      relPath,
 		pollInterval: opts.PollInterval,
 		limit:        opts.watchLimit,
+		eventDelay:   opts.eventDelay,
 		watched:      map[string]struct{}{},
 		polled:       map[string]struct{}{},
 	}
@@ -77,6 +85,7 @@ func (w *watcher) start(ctx context.Context) {
 	w.mu.Lock()
 	w.fsw = fsw
 	w.mu.Unlock()
+	w.removeStaleCookies()
 	w.readers.Add(1)
 	go func() {
 		defer w.readers.Done()
@@ -93,7 +102,14 @@ func (w *watcher) readEvents(ctx context.Context, fsw *fsnotify.Watcher) {
 			if !ok {
 				return
 			}
+			if w.eventDelay > 0 {
+				time.Sleep(w.eventDelay)
+			}
 			rel, ok := w.relPath(ev.Name)
+			if ok && strings.HasPrefix(rel, cookiePrefix) {
+				w.cookieSeen(rel)
+				continue
+			}
 			if !ok || underAlwaysExcluded(rel) {
 				continue
 			}
@@ -111,9 +127,97 @@ func (w *watcher) readEvents(ctx context.Context, fsw *fsnotify.Watcher) {
 	}
 }
 
+// cookiePrefix names the files syncToNow creates in the workspace root for
+// an instant. They are never indexed nor pushed.
+const cookiePrefix = ".odod-cookie-"
+
+// cookieWait bounds the wait for a cookie's event; past it (a watcher that
+// lost it, an overflow) syncToNow falls back to drain.
+const cookieWait = 2 * time.Second
+
+// syncToNow returns once every file event that happened before the call is
+// queued, as Watchman's cookies do: it creates a file in the watched root
+// and waits for the watcher to read that file's event, which the kernel
+// queues after every earlier event of the same instance. A save followed at
+// once by a push is then in the push, however late the watcher's reader
+// was scheduled. Where the root is not watched, or cannot be written (a
+// read-only folder), it falls back to drain's heuristic.
+func (w *watcher) syncToNow(ctx context.Context) error {
+	w.mu.Lock()
+	fsw := w.fsw
+	_, rootWatched := w.watched[""]
+	w.mu.Unlock()
+	if fsw == nil || !rootWatched {
+		return w.drain(ctx)
+	}
+	seen := make(chan struct{})
+	w.cookieMu.Lock()
+	if w.cookies == nil {
+		w.cookies = map[string]chan struct{}{}
+	}
+	w.cookieSeq++
+	name := fmt.Sprintf("%s%d-%d", cookiePrefix, os.Getpid(), w.cookieSeq)
+	w.cookies[name] = seen
+	w.cookieMu.Unlock()
+	defer func() {
+		w.cookieMu.Lock()
+		delete(w.cookies, name)
+		w.cookieMu.Unlock()
+	}()
+	path := w.abs(name)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return w.drain(ctx)
+	}
+	_ = f.Close()
+	defer func() { _ = os.Remove(path) }()
+	timer := time.NewTimer(cookieWait)
+	defer timer.Stop()
+	select {
+	case <-seen:
+		// Exact where the kernel orders all the instance's events
+		// (inotify); where it orders them per directory (kqueue, Windows),
+		// the quiet moment stays the floor.
+		return w.drain(ctx)
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		w.logger.Debug("the watcher did not report its sync cookie; falling back to waiting for a quiet moment", zap.String("cookie", name))
+		return w.drain(ctx)
+	}
+}
+
+// cookieSeen ends the wait for a cookie (the first of its events does).
+func (w *watcher) cookieSeen(name string) {
+	w.cookieMu.Lock()
+	defer w.cookieMu.Unlock()
+	if ch, ok := w.cookies[name]; ok {
+		close(ch)
+		delete(w.cookies, name)
+	}
+}
+
+// removeStaleCookies deletes the cookies a killed process left in the root
+// (a live one's lasts milliseconds).
+func (w *watcher) removeStaleCookies() {
+	entries, err := os.ReadDir(w.root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), cookiePrefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
+			_ = os.Remove(w.abs(e.Name()))
+		}
+	}
+}
+
 // drain waits until the events the kernel delivered so far are queued: the
 // fsnotify channel is empty and stays so for a moment (its reader may be
-// handing over the last event it read).
+// handing over the last event it read). It is a heuristic: a reader not
+// yet scheduled has not read what the kernel holds (syncToNow is exact).
 func (w *watcher) drain(ctx context.Context) error {
 	w.mu.Lock()
 	fsw := w.fsw

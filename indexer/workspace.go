@@ -73,6 +73,9 @@ type Options struct {
 	// watchLimit, when positive, makes watches beyond that many fail as the
 	// kernel does when fs.inotify.max_user_watches is reached (tests).
 	watchLimit int
+	// eventDelay, when positive, delays the watcher's reader before it
+	// queues each event, as a reader the scheduler ran late (tests).
+	eventDelay time.Duration
 }
 
 func (o Options) withDefaults() Options {
