@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sourcegraph/jsonrpc2"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
@@ -330,31 +328,17 @@ engine, not two, pushes into the container. --no-daemon, or any of
 	return cmd
 }
 
-// printPush prints a push's result, or its error with what to do.
+// printPush prints a push's result, or its error with what to do (the
+// engine's, or odod serve's when the push was handed to it).
 func printPush(streams stdio, asJSON bool, res protocol.PushResult, err error, by string) error {
-	var rpcErr *jsonrpc2.Error
 	switch {
-	case errors.As(err, &rpcErr):
-		return rpcCLIError(rpcErr)
 	case err != nil:
-		return cliError(err)
+		return rpcError(err)
 	case asJSON:
 		return printJSON(streams, res)
 	}
 	printPushResult(streams, res, by)
 	return nil
-}
-
-// rpcCLIError prints an error odod serve answered with its first
-// suggestion.
-func rpcCLIError(e *jsonrpc2.Error) error {
-	var data protocol.ErrorData
-	if e.Data != nil && json.Unmarshal(*e.Data, &data) == nil && len(data.Suggestions) > 0 {
-		if action := data.Suggestions[0].Action; !strings.Contains(e.Message, action) {
-			return fmt.Errorf("%s\n  → %s", e.Message, action)
-		}
-	}
-	return errors.New(e.Message)
 }
 
 func newLogsCommand(streams stdio) *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -41,7 +42,7 @@ func rpcError(err error) error {
 		return cliError(err)
 	}
 	var d protocol.ErrorData
-	if e.Data != nil && json.Unmarshal(*e.Data, &d) == nil && len(d.Suggestions) > 0 {
+	if e.Data != nil && json.Unmarshal(*e.Data, &d) == nil && len(d.Suggestions) > 0 && !strings.Contains(e.Message, d.Suggestions[0].Action) {
 		return fmt.Errorf("%s\n  → %s", e.Message, d.Suggestions[0].Action)
 	}
 	return errors.New(e.Message)
