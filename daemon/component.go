@@ -11,7 +11,6 @@ import (
 
 	"github.com/odod-dev/odod/component"
 	"github.com/odod-dev/odod/config"
-	"github.com/odod-dev/odod/internal/throttle"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -30,7 +29,7 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 	s.mu.Lock()
 	initImage := s.initImage
 	s.mu.Unlock()
-	progressEvents := throttle.New(minReportInterval)
+	reportProgress := pushProgressGate()
 	sess.comp = component.New(component.Options{
 		Index:     idx,
 		Connect:   s.connectComponent,
@@ -44,8 +43,7 @@ func (s *Server) componentOf(sess *session) (*component.Component, error) {
 				})
 			},
 			Progress: func(p protocol.PushProgressParams) {
-				last := p.Phase != protocol.PhaseUpload || p.FilesDone == p.FilesTotal
-				if !progressEvents.Allow(last) {
+				if !reportProgress(p) {
 					return
 				}
 				sess.emit(protocol.MethodPushProgress, func(ev protocol.Event) any { p.Event = ev; return p })

@@ -30,7 +30,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/odod-dev/odod/component"
-	"github.com/odod-dev/odod/internal/throttle"
 	"github.com/odod-dev/odod/protocol"
 )
 
@@ -286,13 +285,12 @@ func (h terminalPushHandler) push(ctx context.Context, conn *jsonrpc2.Conn, p pr
 		}
 	})
 	defer untap()
-	progressEvents := throttle.New(minReportInterval)
+	reportProgress := pushProgressGate()
 	res, err := comp.Push(ctx, component.PushOptions{
 		Force: p.Force, DryRun: p.DryRun,
 		OnPushID: func(id string) { mu.Lock(); pushID = id; mu.Unlock() },
 		Progress: func(pp protocol.PushProgressParams) {
-			last := pp.Phase != protocol.PhaseUpload || pp.FilesDone == pp.FilesTotal
-			if progressEvents.Allow(last) {
+			if reportProgress(pp) {
 				notes.send(protocol.MethodPushProgress, pp)
 			}
 		},

@@ -31,6 +31,16 @@ type Progress struct {
 // fast walk would otherwise send thousands.
 const minReportInterval = 100 * time.Millisecond
 
+// pushProgressGate throttles one receiver's odod/push/progress: at most one
+// every minReportInterval, but never a phase change or an upload's last
+// file.
+func pushProgressGate() func(protocol.PushProgressParams) bool {
+	t := throttle.New(minReportInterval)
+	return func(p protocol.PushProgressParams) bool {
+		return t.Allow(p.Phase != protocol.PhaseUpload || p.FilesDone == p.FilesTotal)
+	}
+}
+
 // startProgress begins a progress report for the request whose context is
 // ctx. It uses the client's workDoneToken when given; otherwise it asks
 // the client to create a token (window/workDoneProgress/create) when the
