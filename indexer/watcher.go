@@ -145,9 +145,8 @@ const cookieWait = 2 * time.Second
 func (w *watcher) syncToNow(ctx context.Context) error {
 	w.mu.Lock()
 	fsw := w.fsw
-	_, rootWatched := w.watched[""]
 	w.mu.Unlock()
-	if fsw == nil || !rootWatched {
+	if fsw == nil || !w.isWatched("") {
 		return w.drain(ctx)
 	}
 	seen := make(chan struct{})
