@@ -200,6 +200,19 @@ func podAnswer(ctx context.Context, kube kubernetes.Interface, ns, pod string) (
 	return strings.TrimSpace(string(b)), err
 }
 
+// waitPodAnswer polls podAnswer until the app answers want or timeout
+// passes; it returns the last answer and error.
+func waitPodAnswer(ctx context.Context, kube kubernetes.Interface, ns, pod, want string, timeout time.Duration) (string, error) {
+	var (
+		answer string
+		err    error
+	)
+	for deadline := time.Now().Add(timeout); answer != want && time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(100 * time.Millisecond) {
+		answer, err = podAnswer(ctx, kube, ns, pod)
+	}
+	return answer, err
+}
+
 // workdirSums lists "path sha256" of the given workspace paths in the
 // container's working dir (which also holds what the build made, such as
 // node_modules, so only the workspace's paths are compared).
@@ -293,10 +306,7 @@ func TestWatchRidesOutAnUnreachableAPIServer(t *testing.T) {
 	if gone, err := workdirSums(ctx, cl, pod, "cut-app", []string{"notes.txt x"}); err != nil || gone[0] != "notes.txt missing" {
 		t.Errorf("notes.txt, deleted during the cut, in the working dir: %v %v", gone, err)
 	}
-	var answer string
-	for deadline := time.Now().Add(time.Minute); answer != "Hello after the cut" && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		answer, err = podAnswer(ctx, c.Client(t), ns, pod)
-	}
+	answer, err := waitPodAnswer(ctx, c.Client(t), ns, pod, "Hello after the cut", time.Minute)
 	if answer != "Hello after the cut" {
 		t.Errorf("the app answers %q (%v), want the last edit", answer, err)
 	}

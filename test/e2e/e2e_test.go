@@ -540,19 +540,9 @@ func TestCLIPushThroughServe(t *testing.T) {
 	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "describe", "--context", ws, "-o", "json")), &desc); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var answer string
-	for ctx.Err() == nil {
-		if a, err := podAnswer(ctx, c.Client(t), ns, desc.Pod); err == nil {
-			if answer = a; answer == "Hello through odod serve" {
-				break
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	answer, err := waitPodAnswer(context.Background(), c.Client(t), ns, desc.Pod, "Hello through odod serve", 2*time.Minute)
 	if answer != "Hello through odod serve" {
-		t.Fatalf("the app answers %q after the push through odod serve", answer)
+		t.Fatalf("the app answers %q (%v) after the push through odod serve", answer, err)
 	}
 
 	e.mustCall(time.Minute, protocol.MethodWorkspaceClose, protocol.WorkspaceCloseParams{WorkspaceID: wsID}, nil)
