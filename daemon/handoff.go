@@ -49,13 +49,19 @@ func DefaultSocketDir() string {
 	return filepath.Join(cache, "odod", "sockets")
 }
 
-// socketPath is the socket of the workspace at root (canonical).
-func socketPath(dir, root string) string {
-	return filepath.Join(dir, workspaceID(root)+".sock")
+// socketPath is the socket of the workspace at root (canonical): the
+// editor's odod serve's when tag is "", else a background daemon's
+// (background.go) of that tag.
+func socketPath(dir, root, tag string) string {
+	name := workspaceID(root)
+	if tag != "" {
+		name += "-" + tag
+	}
+	return filepath.Join(dir, name+".sock")
 }
 
-// ErrNoDaemon says that no odod serve has the workspace open.
-var ErrNoDaemon = errors.New("no odod serve has this workspace open")
+// ErrNoDaemon says that no daemon has the workspace open.
+var ErrNoDaemon = errors.New("no odod daemon has this workspace open")
 
 // dialTimeout bounds connecting to a workspace socket: a daemon that has
 // the workspace open accepts at once.
@@ -76,6 +82,19 @@ type TerminalPush struct {
 // a push the daemon refused or that failed is a *jsonrpc2.Error with the
 // daemon's code, message and suggestions.
 func PushThroughDaemon(ctx context.Context, socketDir, dir string, o TerminalPush) (protocol.PushResult, error) {
+	return pushThrough(ctx, socketDir, dir, "", o)
+}
+
+// PushThroughBackground is PushThroughDaemon to the background daemon of
+// tag (BackgroundTag) that serves the workspace in dir.
+func PushThroughBackground(ctx context.Context, socketDir, dir, tag string, o TerminalPush) (protocol.PushResult, error) {
+	if tag == "" {
+		return protocol.PushResult{}, fmt.Errorf("%w: no background daemon tag", ErrNoDaemon)
+	}
+	return pushThrough(ctx, socketDir, dir, tag, o)
+}
+
+func pushThrough(ctx context.Context, socketDir, dir, tag string, o TerminalPush) (protocol.PushResult, error) {
 	var res protocol.PushResult
 	if socketDir == "" {
 		return res, ErrNoDaemon
@@ -86,7 +105,7 @@ func PushThroughDaemon(ctx context.Context, socketDir, dir string, o TerminalPus
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	nc, err := (&net.Dialer{}).DialContext(dctx, "unix", socketPath(socketDir, root))
+	nc, err := (&net.Dialer{}).DialContext(dctx, "unix", socketPath(socketDir, root, tag))
 	if err != nil {
 		// No socket, or a stale one: no daemon has the workspace open.
 		return res, fmt.Errorf("%w: %v", ErrNoDaemon, err)
@@ -114,7 +133,7 @@ func PushThroughDaemon(ctx context.Context, socketDir, dir string, o TerminalPus
 	defer conn.Close()
 	err = conn.Call(ctx, protocol.MethodPush, protocol.PushParams{Force: o.Force, DryRun: o.DryRun}, &res)
 	if err != nil && ctx.Err() == nil && errors.Is(err, jsonrpc2.ErrClosed) {
-		err = fmt.Errorf("the odod serve that has this workspace open went away during the push: %w (push again; --no-daemon pushes from this process)", err)
+		err = fmt.Errorf("the odod daemon that has this workspace open went away during the push: %w (push again; --no-daemon pushes from this process)", err)
 	}
 	return res, err
 }
@@ -128,10 +147,11 @@ type workspaceSocket struct {
 	wg     sync.WaitGroup
 }
 
-// listenWorkspace starts the socket of the workspace at root, its requests
-// served by handle. It returns nil (and no error) when another daemon
-// already serves that workspace: the terminal's pushes go to the first.
-func listenWorkspace(dir, root string, log *zap.Logger, handle handlerFunc) (*workspaceSocket, error) {
+// listenWorkspace starts the socket of the workspace at root (of tag, see
+// socketPath), its requests served by handle. It returns nil (and no
+// error) when another daemon already serves that workspace: the
+// terminal's pushes go to the first.
+func listenWorkspace(dir, root, tag string, log *zap.Logger, handle handlerFunc) (*workspaceSocket, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("workspace socket directory: %w", err)
 	}
@@ -140,7 +160,7 @@ func listenWorkspace(dir, root string, log *zap.Logger, handle handlerFunc) (*wo
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("workspace socket directory: %w", err)
 	}
-	path := socketPath(dir, root)
+	path := socketPath(dir, root, tag)
 	ln, err := net.Listen("unix", path)
 	// The path is taken (EADDRINUSE; Windows has its own error number for
 	// it): by a live daemon, or by one that was killed.
@@ -264,6 +284,10 @@ func (h terminalPushHandler) push(ctx context.Context, conn *jsonrpc2.Conn, p pr
 	_, comp, err := h.s.componentFor(h.sess.id)
 	if err != nil {
 		return protocol.PushResult{}, err
+	}
+	if busy := h.s.opts.TerminalPushes; busy != nil {
+		busy(1)
+		defer busy(-1)
 	}
 	notes := newNotifier(h.s.log)
 	notes.conn = conn

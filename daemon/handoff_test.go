@@ -84,7 +84,7 @@ func TestWorkspaceSocketAnswersPushOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := dialSocket(t, socketPath(sockets, root))
+	conn := dialSocket(t, socketPath(sockets, root, ""))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if got := rpcCode(t, conn.Call(ctx, protocol.MethodStatus, nil, nil)); got != protocol.CodeMethodNotFound {
@@ -107,20 +107,20 @@ func TestWorkspaceSocketOwnership(t *testing.T) {
 	}
 	log := zaptest.NewLogger(t)
 	serve := func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) {}
-	first, err := listenWorkspace(sockets, root, log, serve)
+	first, err := listenWorkspace(sockets, root, "", log, serve)
 	if err != nil || first == nil {
 		t.Fatalf("first daemon: %v, %v", first, err)
 	}
-	second, err := listenWorkspace(sockets, root, log, serve)
+	second, err := listenWorkspace(sockets, root, "", log, serve)
 	if err != nil || second != nil {
 		t.Fatalf("second daemon: %v, %v; want it to leave the socket to the first", second, err)
 	}
 	first.Close()
 	// A stale socket file (its daemon killed): the next daemon takes over.
-	if err := os.WriteFile(socketPath(sockets, root), nil, 0o600); err != nil {
+	if err := os.WriteFile(socketPath(sockets, root, ""), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	third, err := listenWorkspace(sockets, root, log, serve)
+	third, err := listenWorkspace(sockets, root, "", log, serve)
 	if err != nil || third == nil {
 		t.Fatalf("over a stale socket: %v, %v", third, err)
 	}

@@ -45,6 +45,13 @@ type Options struct {
 	// a terminal's odod push hands its push to this daemon (handoff.go);
 	// "" means no sockets. odod serve uses DefaultSocketDir.
 	SocketDir string
+	// SocketTag names the sockets of a background daemon (background.go);
+	// "" is an editor's odod serve.
+	SocketTag string
+	// TerminalPushes, when set, is called with +1 as a push through the
+	// workspace socket starts and -1 as it ends (a background daemon's
+	// idle clock).
+	TerminalPushes func(delta int)
 	// ClusterWatchWindow is how long odod/cluster/didChange gathers
 	// changes (default 200 ms).
 	ClusterWatchWindow time.Duration

@@ -32,11 +32,6 @@ type client struct {
 	notified      chan struct{}
 }
 
-type pipeRWC struct {
-	io.Reader
-	io.WriteCloser
-}
-
 func startServer(t *testing.T, opts Options) *client {
 	t.Helper()
 	if opts.Logger == nil {
@@ -55,7 +50,7 @@ func startServer(t *testing.T, opts Options) *client {
 		_ = srvOut.Close()
 		c.done <- code
 	}()
-	c.conn = jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(pipeRWC{cliIn, cliOut}, jsonrpc2.VSCodeObjectCodec{}), handlerFunc(c.handle))
+	c.conn = jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(pipeConn{cliIn, cliOut}, jsonrpc2.VSCodeObjectCodec{}), handlerFunc(c.handle))
 	t.Cleanup(func() {
 		_ = c.conn.Close()
 		cancel()

@@ -184,7 +184,7 @@ func (w *workspaces) build(ctx context.Context, conn *jsonrpc2.Conn, sess *sessi
 	var socket *workspaceSocket
 	if dir := w.s.opts.SocketDir; dir != "" {
 		h := terminalPushHandler{s: w.s, sess: sess}
-		if socket, err = listenWorkspace(dir, sess.root, log, h.handle); err != nil {
+		if socket, err = listenWorkspace(dir, sess.root, w.s.opts.SocketTag, log, h.handle); err != nil {
 			// The editor's pushes do not need it: a terminal's odod push
 			// then pushes from its own process.
 			log.Warn("a terminal's odod push in this workspace will not go through odod serve", zap.Error(err))

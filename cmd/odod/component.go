@@ -292,7 +292,9 @@ succeeded, so a failed or interrupted push is sent again next time.
 
 When an odod serve (an editor's) has the workspace open, the push is
 handed to it: it already knows what changed and is connected, and one
-engine, not two, pushes into the container. --no-daemon, or any of
+engine, not two, pushes into the container. When none has, the first push
+starts a background daemon for the folder and hands the push to it, and
+so do the next ones (see odod daemon). --no-daemon, or any of
 --kubeconfig, --kube-context and --init-image, pushes from this process.`,
 		Example: "  odod push\n  odod push --context ~/src/web --force\n  odod push --dry-run -o json",
 		Args:    cobra.NoArgs,
@@ -309,6 +311,11 @@ engine, not two, pushes into the container. --no-daemon, or any of
 				if !errors.Is(err, daemon.ErrNoDaemon) {
 					return printPush(streams, f.out.json(), res, err, " (through odod serve)")
 				}
+				if handled, res, err := pushThroughBackground(cmd.Context(), streams, f.dir, dryRun, daemon.TerminalPush{
+					Force: force, DryRun: dryRun, Progress: hooks.Progress, Log: hooks.Log,
+				}); handled {
+					return printPush(streams, f.out.json(), res, err, " (through odod's background daemon)")
+				}
 			}
 			tc, err := f.open(cmd.Context(), streams, false, hooks, nil)
 			if err != nil {
@@ -323,7 +330,7 @@ engine, not two, pushes into the container. --no-daemon, or any of
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "send every file and build even when nothing changed")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be sent and deleted, touching nothing")
-	cmd.Flags().BoolVar(&noDaemon, "no-daemon", false, "push from this process even when an odod serve has the workspace open")
+	cmd.Flags().BoolVar(&noDaemon, "no-daemon", false, "push from this process: hand the push to no odod serve, start no background daemon")
 	f.register(cmd)
 	return cmd
 }

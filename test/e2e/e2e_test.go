@@ -492,15 +492,23 @@ func TestNodeJSComponentEndToEnd(t *testing.T) {
 // odod runs the CLI with the cluster's kubeconfig.
 func odod(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
+	out, _ := ododStreams(t, kubeconfig, args...)
+	return out
+}
+
+// ododStreams runs the CLI and returns what it printed on stdout and on
+// stderr; it fails the test when the command fails.
+func ododStreams(t *testing.T, kubeconfig string, args ...string) (stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(ododBin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("odod %s: %v\n%s\n%s", strings.Join(args, " "), err, out, stderr.String())
+		t.Fatalf("odod %s: %v\n%s\n%s", strings.Join(args, " "), err, out, errOut.String())
 	}
-	return string(out)
+	return string(out), errOut.String()
 }
 
 // odod push in a terminal, in a folder an editor's odod serve has open,
@@ -546,10 +554,97 @@ func TestCLIPushThroughServe(t *testing.T) {
 	}
 
 	e.mustCall(time.Minute, protocol.MethodWorkspaceClose, protocol.WorkspaceCloseParams{WorkspaceID: wsID}, nil)
-	out = odod(t, c.Kubeconfig, "push", "--context", ws)
-	if strings.Contains(out, "through odod serve") {
-		t.Fatalf("odod push after the editor closed the folder still went through odod serve:\n%s", out)
+	out = odod(t, c.Kubeconfig, "push", "--context", ws, "--no-daemon")
+	if strings.Contains(out, "through odod") {
+		t.Fatalf("odod push --no-daemon after the editor closed the folder went through a daemon:\n%s", out)
 	}
+}
+
+// odod push in a folder no editor has open starts a background daemon for
+// it and hands it the push, and hands it the next pushes too: the app
+// serves each change, the daemon's engine keeps the index. When an editor
+// opens the folder the background daemon leaves it to the editor's odod
+// serve; odod daemon stop ends it.
+func TestCLIPushStartsABackgroundDaemon(t *testing.T) {
+	c := testcluster.Require(t)
+	ns := c.Namespace(t, "odod-background")
+	ws := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
+	odod(t, c.Kubeconfig, "create", "nodejs", "background", "--context", ws, "--project", ns, "--port", "8080")
+	sockets := os.Getenv(daemon.SocketDirEnv)
+	t.Cleanup(func() { odod(t, c.Kubeconfig, "daemon", "stop", "--context", ws) })
+	logPath, err := daemon.BackgroundLog(sockets, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// waitEnded waits for the background daemon to log that it ended,
+	// and why, and for its socket to be gone.
+	waitEnded := func(reason string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			log, _ := os.ReadFile(logPath)
+			left, _ := daemon.BackgroundSockets(sockets, ws)
+			if strings.Contains(string(log), "background daemon ending") && len(left) == 0 {
+				if !strings.Contains(string(log), reason) {
+					t.Fatalf("the background daemon ended, not because %q:\n%s", reason, log)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the background daemon did not end (%s) within 20 s; sockets %v; log:\n%s", reason, left, log)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	out, errOut := ododStreams(t, c.Kubeconfig, "push", "--context", ws)
+	if !strings.Contains(errOut, "Starting odod's background daemon") || !strings.Contains(out, "Pushed 5 files") ||
+		!strings.Contains(out, "(through odod's background daemon)") || !strings.Contains(out, "accepting connections on port 8080") {
+		t.Fatalf("first odod push printed:\n%s\n%s", out, errOut)
+	}
+	if left, _ := daemon.BackgroundSockets(sockets, ws); len(left) != 1 {
+		t.Fatalf("background sockets of the folder: %v, want one", left)
+	}
+
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello from the background';\n")
+	if err := os.Remove(filepath.Join(ws, "notes.txt")); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut = ododStreams(t, c.Kubeconfig, "push", "--context", ws)
+	if strings.Contains(errOut, "Starting") || !strings.Contains(out, "Pushed 1 file") || !strings.Contains(out, "deleted 1,") ||
+		!strings.Contains(out, "(through odod's background daemon)") {
+		t.Fatalf("second odod push printed:\n%s\n%s", out, errOut)
+	}
+	var desc protocol.DescribeResult
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "describe", "--context", ws, "-o", "json")), &desc); err != nil {
+		t.Fatal(err)
+	}
+	if answer, err := waitPodAnswer(context.Background(), c.Client(t), ns, desc.Pod, "Hello from the background", 2*time.Minute); answer != "Hello from the background" {
+		t.Fatalf("the app answers %q (%v) after the push through the background daemon", answer, err)
+	}
+	// An editor opens the folder: its odod serve takes the pushes now,
+	// from the index the background daemon saved (one file to send, not
+	// the whole folder).
+	e := initialized(t, c.Kubeconfig, ns)
+	wsID := e.open(ws)
+	waitEnded("an editor's odod serve has the folder open")
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello from the editor';\n")
+	if out := odod(t, c.Kubeconfig, "push", "--context", ws); !strings.Contains(out, "Pushed 1 file") || !strings.Contains(out, "(through odod serve)") {
+		t.Fatalf("odod push with the editor's odod serve open printed:\n%s", out)
+	}
+
+	// The editor closes it: the next push starts a background daemon
+	// again, which odod daemon stop ends.
+	e.mustCall(time.Minute, protocol.MethodWorkspaceClose, protocol.WorkspaceCloseParams{WorkspaceID: wsID}, nil)
+	out, errOut = ododStreams(t, c.Kubeconfig, "push", "--context", ws)
+	if !strings.Contains(errOut, "Starting odod's background daemon") || !strings.Contains(out, "(through odod's background daemon)") {
+		t.Fatalf("odod push after the editor closed the folder printed:\n%s\n%s", out, errOut)
+	}
+	if out := odod(t, c.Kubeconfig, "daemon", "stop", "--context", ws); !strings.Contains(out, "1 background daemon asked to end") {
+		t.Fatalf("odod daemon stop printed %q", out)
+	}
+	waitEnded("its socket was removed")
 }
 
 func TestCLIPushDescribeDelete(t *testing.T) {
@@ -560,14 +655,14 @@ func TestCLIPushDescribeDelete(t *testing.T) {
 
 	odod(t, c.Kubeconfig, "create", "nodejs", "cli", "--context", ws, "--project", ns, "--port", "8080")
 	var first protocol.PushResult
-	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "push", "--context", ws, "-o", "json")), &first); err != nil {
+	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "push", "--context", ws, "-o", "json", "--no-daemon")), &first); err != nil {
 		t.Fatal(err)
 	}
 	if first.FilesCopied != 5 || first.BuildExitCode == nil || *first.BuildExitCode != 0 {
 		t.Fatalf("odod push = %+v", first)
 	}
 	// The index was saved: a new process knows nothing changed.
-	if out := odod(t, c.Kubeconfig, "push", "--context", ws); !strings.Contains(out, "No file changes detected") {
+	if out := odod(t, c.Kubeconfig, "push", "--context", ws, "--no-daemon"); !strings.Contains(out, "No file changes detected") {
 		t.Fatalf("second odod push: %q", out)
 	}
 	var desc protocol.DescribeResult
