@@ -2,8 +2,11 @@
 # odod's main job on the local cluster, from a terminal: bring the cluster
 # up, create a Node.js component from testdata/nodejs-app, push it, call
 # the app, change one file, push again (only that file goes), and show the
-# component. Leaves the component running in namespace odod-demo; run
-# `bin/odod delete --context /tmp/odod-demo` to remove it.
+# component. The first push starts the folder's background daemon, and the
+# second is handed to it. Leaves the component running in namespace
+# odod-demo; run `bin/odod delete --context /tmp/odod-demo` to remove it
+# (and `bin/odod daemon stop --context /tmp/odod-demo` to end the daemon
+# before its 30 idle minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
