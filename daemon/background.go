@@ -252,7 +252,7 @@ func RunBackground(ctx context.Context, o BackgroundOptions) error {
 		log.Info("another background daemon serves this folder", zap.String("socket", path))
 		return nil
 	}
-	log.Info("background daemon serving", zap.String("root", root), zap.String("socket", path), zap.Duration("idle", o.Idle))
+	log.Info("background daemon serving", zap.Int("pid", os.Getpid()), zap.String("root", root), zap.String("socket", path), zap.Duration("idle", o.Idle))
 
 	ticker := time.NewTicker(o.CheckEvery)
 	defer ticker.Stop()

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -623,6 +625,30 @@ func TestCLIPushStartsABackgroundDaemon(t *testing.T) {
 	if answer, err := waitPodAnswer(context.Background(), c.Client(t), ns, desc.Pod, "Hello from the background", 2*time.Minute); answer != "Hello from the background" {
 		t.Fatalf("the app answers %q (%v) after the push through the background daemon", answer, err)
 	}
+	// The daemon killed with SIGKILL: the next push starts another, over
+	// the dead one's socket, and converges.
+	log, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`"pid": (\d+)`).FindSubmatch(log)
+	if m == nil {
+		t.Fatalf("the background daemon's log names no pid:\n%s", log)
+	}
+	pid, _ := strconv.Atoi(string(m[1]))
+	// os.Process.Kill is SIGKILL.
+	if p, err := os.FindProcess(pid); err != nil || p.Kill() != nil {
+		t.Fatalf("kill -9 the background daemon (pid %d): %v", pid, err)
+	}
+	writeWorkspaceFile(t, ws, "lib/greeting.js", "exports.greeting = () => 'Hello after a kill';\n")
+	out, errOut = ododStreams(t, c.Kubeconfig, "push", "--context", ws)
+	if !strings.Contains(errOut, "Starting odod's background daemon") || !strings.Contains(out, "(through odod's background daemon)") {
+		t.Fatalf("odod push after the background daemon was killed printed:\n%s\n%s", out, errOut)
+	}
+	if answer, err := waitPodAnswer(context.Background(), c.Client(t), ns, desc.Pod, "Hello after a kill", 2*time.Minute); answer != "Hello after a kill" {
+		t.Fatalf("the app answers %q (%v) after the push through a new background daemon", answer, err)
+	}
+
 	// An editor opens the folder: its odod serve takes the pushes now,
 	// from the index the background daemon saved (one file to send, not
 	// the whole folder).
