@@ -24,19 +24,7 @@ func TestTerminalPushHandsOffToTheDaemon(t *testing.T) {
 	sockets := shortTempDir(t)
 	c := startServer(t, Options{SocketDir: sockets})
 	c.initialize(nil, false)
-	ws := t.TempDir()
-	// A component whose settings cannot be pushed: the push fails before
-	// any cluster is needed, inside the daemon.
-	if err := os.MkdirAll(filepath.Join(ws, ".odo"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cfg := "kind: LocalConfig\napiversion: odo.openshift.io/v1alpha1\nComponentSettings:\n  Type: nodejs\n  Name: Not_A-Valid-Name\n  Application: app\n  Project: p\n  Ports:\n  - \"8080\"\n"
-	if err := os.WriteFile(filepath.Join(ws, ".odo", "config.yaml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, "a.js"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ws := componentFolder(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := PushThroughDaemon(ctx, sockets, ws, TerminalPush{}); !errors.Is(err, ErrNoDaemon) {
