@@ -39,13 +39,12 @@ type readyLine struct {
 // process's to do: background daemons are off, the folder is not a
 // component (the push from this process says so), or one could not be
 // started (said on stderr).
-func pushThroughBackground(ctx context.Context, streams stdio, dir string, dryRun bool, o daemon.TerminalPush) (handled bool, res protocol.PushResult, err error) {
+func pushThroughBackground(ctx context.Context, streams stdio, socketDir, dir string, o daemon.TerminalPush) (handled bool, res protocol.PushResult, err error) {
 	idle, err := daemon.BackgroundIdle()
 	if err != nil {
 		fmt.Fprintf(streams.err, "Warning: %v; pushing from this process\n", err)
 		return false, res, nil
 	}
-	socketDir := daemon.DefaultSocketDir()
 	if idle == 0 || socketDir == "" {
 		return false, res, nil
 	}
@@ -55,7 +54,7 @@ func pushThroughBackground(ctx context.Context, streams stdio, dir string, dryRu
 		return true, res, err
 	}
 	root, rerr := filepath.Abs(dir)
-	if rerr != nil || dryRun {
+	if rerr != nil || o.DryRun {
 		return false, res, nil
 	}
 	if _, serr := os.Stat(config.Path(root)); serr != nil {

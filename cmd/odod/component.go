@@ -305,15 +305,13 @@ so do the next ones (see odod daemon). --no-daemon, or any of
 			bar := newProgressBar(streams)
 			hooks := pushHooks(streams, bar, f.out.json())
 			if !noDaemon && !cmd.Flags().Changed("kubeconfig") && !cmd.Flags().Changed("kube-context") && !cmd.Flags().Changed("init-image") {
-				res, err := daemon.PushThroughDaemon(cmd.Context(), daemon.DefaultSocketDir(), f.dir, daemon.TerminalPush{
-					Force: force, DryRun: dryRun, Progress: hooks.Progress, Log: hooks.Log,
-				})
+				handoff := daemon.TerminalPush{Force: force, DryRun: dryRun, Progress: hooks.Progress, Log: hooks.Log}
+				sockets := daemon.DefaultSocketDir()
+				res, err := daemon.PushThroughDaemon(cmd.Context(), sockets, f.dir, handoff)
 				if !errors.Is(err, daemon.ErrNoDaemon) {
 					return printPush(streams, f.out.json(), res, err, " (through odod serve)")
 				}
-				if handled, res, err := pushThroughBackground(cmd.Context(), streams, f.dir, dryRun, daemon.TerminalPush{
-					Force: force, DryRun: dryRun, Progress: hooks.Progress, Log: hooks.Log,
-				}); handled {
+				if handled, res, err := pushThroughBackground(cmd.Context(), streams, sockets, f.dir, handoff); handled {
 					return printPush(streams, f.out.json(), res, err, " (through odod's background daemon)")
 				}
 			}

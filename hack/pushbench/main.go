@@ -344,7 +344,7 @@ func run(o options) error {
 		if err := b.cliPush(); err != nil {
 			return err
 		}
-		if r.cli, err = b.edits(tag+"-cli", b.editCLI); err != nil {
+		if r.cli, err = b.edits(tag+"-cli", b.saveThen(b.cliPush)); err != nil {
 			return err
 		}
 		if r.cliServe, err = b.cliThroughServe(tag + "-cli-serve"); err != nil {
@@ -503,10 +503,25 @@ func (b *bench) edits(tag string, way func(content string) error) ([]time.Durati
 	return out, nil
 }
 
+// save writes the edit: the one file every way of pushing is timed on.
+func (b *bench) save(content string) error {
+	return os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644)
+}
+
+// saveThen is an edit that saves the file, then pushes it with push.
+func (b *bench) saveThen(push func() error) func(content string) error {
+	return func(content string) error {
+		if err := b.save(content); err != nil {
+			return err
+		}
+		return push()
+	}
+}
+
 // editThroughEngine saves the file and pushes as an editor's save does:
 // once the watcher has seen it.
 func (b *bench) editThroughEngine(content string) error {
-	if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
+	if err := b.save(content); err != nil {
 		return err
 	}
 	b.waitPending(1)
@@ -545,23 +560,16 @@ func (b *bench) runPush(args ...string) (string, error) {
 	return string(out), nil
 }
 
-// editCLI saves the file and runs `odod push --no-daemon`, as a user in a
-// terminal with no editor's daemon.
-func (b *bench) editCLI(content string) error {
-	if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
+// pushThrough is `odod push`, which must say it handed the push to by
+// ("odod serve", "odod's background daemon").
+func (b *bench) pushThrough(by string) func() error {
+	return func() error {
+		out, err := b.runPush()
+		if err == nil && !strings.Contains(out, "(through "+by+")") {
+			err = fmt.Errorf("odod push did not go through %s:\n%s", by, out)
+		}
 		return err
 	}
-	return b.cliPush()
-}
-
-// cliPushThroughServe runs `odod push`, which must hand the push to odod
-// serve.
-func (b *bench) cliPushThroughServe() error {
-	out, err := b.runPush()
-	if err == nil && !strings.Contains(out, "(through odod serve)") {
-		err = fmt.Errorf("odod push did not go through odod serve:\n%s", out)
-	}
-	return err
 }
 
 // cliThroughServe opens the workspace in odod serve (an editor beside the
@@ -578,15 +586,11 @@ func (b *bench) cliThroughServe(tag string) ([]time.Duration, error) {
 	}()
 	// One untimed push: the daemon's component is new (it applies the
 	// objects once).
-	if err := b.cliPushThroughServe(); err != nil {
+	push := b.pushThrough("odod serve")
+	if err := push(); err != nil {
 		return nil, err
 	}
-	return b.edits(tag, func(content string) error {
-		if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
-			return err
-		}
-		return b.cliPushThroughServe()
-	})
+	return b.edits(tag, b.saveThen(push))
 }
 
 // cliThroughBackground times edits each followed by `odod push` with no
@@ -594,25 +598,14 @@ func (b *bench) cliThroughServe(tag string) ([]time.Duration, error) {
 // it indexes the folder), the others are handed to it. The daemon is
 // stopped afterwards, and waited for, so that the other ways push alone.
 func (b *bench) cliThroughBackground(tag string) ([]time.Duration, time.Duration, error) {
-	push := func() error {
-		out, err := b.runPush()
-		if err == nil && !strings.Contains(out, "(through odod's background daemon)") {
-			err = fmt.Errorf("odod push did not go through its background daemon:\n%s", out)
-		}
-		return err
-	}
+	push := b.pushThrough("odod's background daemon")
 	t0 := time.Now()
 	if err := push(); err != nil {
 		return nil, 0, err
 	}
 	start := time.Since(t0)
 	defer b.stopBackground()
-	times, err := b.edits(tag, func(content string) error {
-		if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
-			return err
-		}
-		return push()
-	})
+	times, err := b.edits(tag, b.saveThen(push))
 	return times, start, err
 }
 
@@ -677,14 +670,12 @@ func (b *bench) watchEdits(tag string) ([]time.Duration, error) {
 			return nil, fmt.Errorf("the watch did not finish its first push: %+v", w)
 		}
 	}
-	return b.edits(tag, func(content string) error {
-		return os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644)
-	})
+	return b.edits(tag, b.save)
 }
 
 // editOdoWay saves the file and does what odo v1's push did.
 func (b *bench) editOdoWay(content string) error {
-	if err := os.WriteFile(filepath.Join(b.ws, "lib", "greeting.js"), []byte(content), 0o644); err != nil {
+	if err := b.save(content); err != nil {
 		return err
 	}
 	if err := b.shell(fmt.Sprintf("tar c -C %s lib/greeting.js | kubectl -n %s exec -i %s -c %s -- tar x -C /tmp/src", b.ws, b.ns, b.pod, b.container)); err != nil {

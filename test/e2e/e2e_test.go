@@ -513,17 +513,25 @@ func ododStreams(t *testing.T, kubeconfig string, args ...string) (stdout, stder
 	return string(out), errOut.String()
 }
 
+// cliComponent is testdata/nodejs-app in a new workspace, made a Node.js
+// component name on port 8080 with odod create, in a new namespace.
+func cliComponent(t *testing.T, namespace, name string) (c *testcluster.Cluster, ns, ws string) {
+	t.Helper()
+	c = testcluster.Require(t)
+	ns = c.Namespace(t, namespace)
+	ws = t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
+	odod(t, c.Kubeconfig, "create", "nodejs", name, "--context", ws, "--project", ns, "--port", "8080")
+	return c, ns, ws
+}
+
 // odod push in a terminal, in a folder an editor's odod serve has open,
 // hands the push to that daemon: the terminal prints the build's output
 // and the result, the editor sees the push's notifications, and the app
 // serves the change. Once the editor closes the folder, odod push pushes
 // from its own process again.
 func TestCLIPushThroughServe(t *testing.T) {
-	c := testcluster.Require(t)
-	ns := c.Namespace(t, "odod-handoff")
-	ws := t.TempDir()
-	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
-	odod(t, c.Kubeconfig, "create", "nodejs", "handoff", "--context", ws, "--project", ns, "--port", "8080")
+	c, ns, ws := cliComponent(t, "odod-handoff", "handoff")
 	e := initialized(t, c.Kubeconfig, ns)
 	wsID := e.open(ws)
 
@@ -568,11 +576,7 @@ func TestCLIPushThroughServe(t *testing.T) {
 // opens the folder the background daemon leaves it to the editor's odod
 // serve; odod daemon stop ends it.
 func TestCLIPushStartsABackgroundDaemon(t *testing.T) {
-	c := testcluster.Require(t)
-	ns := c.Namespace(t, "odod-background")
-	ws := t.TempDir()
-	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
-	odod(t, c.Kubeconfig, "create", "nodejs", "background", "--context", ws, "--project", ns, "--port", "8080")
+	c, ns, ws := cliComponent(t, "odod-background", "background")
 	sockets := os.Getenv(daemon.SocketDirEnv)
 	t.Cleanup(func() { odod(t, c.Kubeconfig, "daemon", "stop", "--context", ws) })
 	logPath, err := daemon.BackgroundLog(sockets, ws)
@@ -674,12 +678,7 @@ func TestCLIPushStartsABackgroundDaemon(t *testing.T) {
 }
 
 func TestCLIPushDescribeDelete(t *testing.T) {
-	c := testcluster.Require(t)
-	ns := c.Namespace(t, "odod-cli")
-	ws := t.TempDir()
-	copyTree(t, filepath.Join("..", "..", "testdata", "nodejs-app"), ws)
-
-	odod(t, c.Kubeconfig, "create", "nodejs", "cli", "--context", ws, "--project", ns, "--port", "8080")
+	c, ns, ws := cliComponent(t, "odod-cli", "cli")
 	var first protocol.PushResult
 	if err := json.Unmarshal([]byte(odod(t, c.Kubeconfig, "push", "--context", ws, "-o", "json", "--no-daemon")), &first); err != nil {
 		t.Fatal(err)
