@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -72,6 +73,23 @@ func readPID(path string) int {
 	return pid
 }
 
+// waitForApp waits until an app other than the one of pid before has
+// started and printed its line: its shell has become sleep (it execs sleep
+// after the echo). It returns the app's pid.
+func waitForApp(t *testing.T, pidFile string, before int, logs *bytes.Buffer) int {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if pid := readPID(pidFile); pid != 0 && pid != before {
+			if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "sleep" {
+				return pid
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("app not (re)started after pid %d; logs:\n%s", before, logs.String())
+		}
+	}
+}
+
 func TestBinaryGoInitSupervisorCtl(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
@@ -124,17 +142,13 @@ stderr_logfile=/dev/stderr
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if pid := readPID(pidFile); pid != 0 && pid != first {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("app not restarted; logs:\n%s", logs.String())
-		}
-	}
+	second := waitForApp(t, pidFile, first, &logs)
 	if code, out := ctl(t, bin, socket, "restart", "run"); code != 0 || !strings.Contains(out, "run: started") {
 		t.Fatalf("ctl restart: %d %q", code, out)
 	}
+	// "started" means spawned: the third app has printed its line only
+	// once it is sleep. Only then may SIGTERM stop it.
+	waitForApp(t, pidFile, second, &logs)
 	if code, out := ctl(t, bin, socket, "start"); code != 2 || !strings.Contains(out, "name the program") {
 		t.Errorf("ctl start without a name: %d %q", code, out)
 	}
