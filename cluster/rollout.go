@@ -11,7 +11,6 @@ import (
 	oappsv1 "github.com/openshift/api/apps/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -186,11 +185,11 @@ func (c *Client) Rollback(ctx context.Context, ref ComponentRef, revision int64)
 	if err != nil {
 		return Revision{}, classify(err, "read ReplicaSet "+target.Name)
 	}
-	tmpl := rs.Spec.Template.DeepCopy()
-	delete(tmpl.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	if apiequality.Semantic.DeepEqual(tmpl, &d.Spec.Template) {
+	if sameTemplate(rs.Spec.Template, d.Spec.Template) {
 		return target, ErrRollbackSkipped
 	}
+	tmpl := rs.Spec.Template.DeepCopy()
+	delete(tmpl.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	annotations := map[string]string{}
 	for k := range annotationsToSkip {
 		if v, ok := d.Annotations[k]; ok {

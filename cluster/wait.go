@@ -3,12 +3,15 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -249,8 +252,7 @@ func (c *Client) deploymentFilter(ctx context.Context, name string) (func(corev1
 	if err != nil {
 		return nil, "", err
 	}
-	revision := d.Annotations["deployment.kubernetes.io/revision"]
-	if d.Status.ObservedGeneration < d.Generation || revision == "" {
+	if d.Status.ObservedGeneration < d.Generation || d.Annotations["deployment.kubernetes.io/revision"] == "" {
 		return func(corev1.Pod) bool { return false }, "RollingOut", nil
 	}
 	rsList, err := c.sets.Kube.AppsV1().ReplicaSets(c.namespace).List(ctx, metav1.ListOptions{
@@ -259,9 +261,15 @@ func (c *Client) deploymentFilter(ctx context.Context, name string) (func(corev1
 	if err != nil {
 		return nil, "", err
 	}
+	// The rollout's ReplicaSet is the one whose pod template is the
+	// Deployment's, as the deployment controller itself finds it. Neither
+	// observedGeneration nor the revision annotation says it exists: a
+	// changed template was seen observed, with the revision still the old
+	// one, before its ReplicaSet was made (the wait then returned the old
+	// pod).
 	hash := ""
 	for _, rs := range rsList.Items {
-		if rs.Annotations["deployment.kubernetes.io/revision"] == revision && metav1.IsControlledBy(&rs, d) {
+		if metav1.IsControlledBy(&rs, d) && sameTemplate(rs.Spec.Template, d.Spec.Template) {
 			hash = rs.Labels["pod-template-hash"]
 		}
 	}
@@ -269,6 +277,16 @@ func (c *Client) deploymentFilter(ctx context.Context, name string) (func(corev1
 		return func(corev1.Pod) bool { return false }, "RollingOut", nil
 	}
 	return func(p corev1.Pod) bool { return p.Labels["pod-template-hash"] == hash }, "", nil
+}
+
+// sameTemplate says whether a ReplicaSet's pod template is the
+// Deployment's, but for the pod-template-hash label the controller adds.
+func sameTemplate(rs, d corev1.PodTemplateSpec) bool {
+	if rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey] != "" {
+		rs.Labels = maps.Clone(rs.Labels)
+		delete(rs.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+	}
+	return apiequality.Semantic.DeepEqual(rs, d)
 }
 
 func (c *Client) deploymentConfigFilter(ctx context.Context, name string) (func(corev1.Pod) bool, string, error) {

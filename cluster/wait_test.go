@@ -18,20 +18,63 @@ import (
 
 var waitRef = ComponentRef{Name: "web", App: "app"}
 
-// rolledOut is a Deployment whose controller made ReplicaSet revision 1
-// with pod-template-hash "new".
+// waitTemplate is the pod template of the test Deployment at image.
+func waitTemplate(image string) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{PodLabelDeployment: "web-app"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web-app", Image: image}}}}
+}
+
+// waitReplicaSet is the test Deployment's ReplicaSet of revision rev, with
+// pod-template-hash hash and the template at image.
+func waitReplicaSet(name, hash, rev, image string) *appsv1.ReplicaSet {
+	tmpl := waitTemplate(image)
+	tmpl.Labels["pod-template-hash"] = hash
+	return &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns",
+		Labels:          map[string]string{PodLabelDeployment: "web-app", "pod-template-hash": hash},
+		Annotations:     map[string]string{"deployment.kubernetes.io/revision": rev},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web-app", UID: "d-uid", Controller: ptr.To(true)}}},
+		Spec: appsv1.ReplicaSetSpec{Template: tmpl}}
+}
+
+// rolledOut is a Deployment at image v2 whose controller made ReplicaSet
+// revision 2 for it, with pod-template-hash "new" (revision 1, "old", was
+// v1).
 func rolledOut() []runtime.Object {
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web-app", Namespace: "ns", UID: "d-uid", Generation: 2,
 		Annotations: map[string]string{"deployment.kubernetes.io/revision": "2"}},
-		Spec:   appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{PodLabelDeployment: "web-app"}}},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{PodLabelDeployment: "web-app"}},
+			Template: waitTemplate("builder:v2")},
 		Status: appsv1.DeploymentStatus{ObservedGeneration: 2}}
-	rs := func(name, hash, rev string) *appsv1.ReplicaSet {
-		return &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns",
-			Labels:          map[string]string{PodLabelDeployment: "web-app", "pod-template-hash": hash},
-			Annotations:     map[string]string{"deployment.kubernetes.io/revision": rev},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web-app", UID: "d-uid", Controller: ptr.To(true)}}}}
+	return []runtime.Object{d, waitReplicaSet("web-app-old", "old", "1", "builder:v1"), waitReplicaSet("web-app-new", "new", "2", "builder:v2")}
+}
+
+// A changed template that the Deployment's status already calls observed,
+// its revision still the old one, before the controller made its
+// ReplicaSet (seen on the local cluster after odod unlink): the old pod is
+// not the rollout's, and the wait returns the new one once it runs.
+func TestWaitForPodWaitsForTheNewTemplatesReplicaSet(t *testing.T) {
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web-app", Namespace: "ns", UID: "d-uid", Generation: 3,
+		Annotations: map[string]string{"deployment.kubernetes.io/revision": "2"}},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{PodLabelDeployment: "web-app"}},
+			Template: waitTemplate("builder:v3")},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 3}}
+	c, f := newFakeClient(t, "ns", false, d, waitReplicaSet("web-app-new", "new", "2", "builder:v2"), podOf("web-app-new-1", "new", time.Minute, running()))
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		ctx := context.Background()
+		if _, err := f.kube.AppsV1().ReplicaSets("ns").Create(ctx, waitReplicaSet("web-app-v3", "v3", "3", "builder:v3"), metav1.CreateOptions{}); err != nil {
+			t.Error(err)
+		}
+		if _, err := f.kube.CoreV1().Pods("ns").Create(ctx, podOf("web-app-v3-1", "v3", 0, running()), metav1.CreateOptions{}); err != nil {
+			t.Error(err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := c.WaitForPod(ctx, waitRef, WaitOptions{})
+	if err != nil || p.Name != "web-app-v3-1" {
+		t.Fatalf("WaitForPod = %q, %v; want the new template's pod web-app-v3-1, not the old running one", p.Name, err)
 	}
-	return []runtime.Object{d, rs("web-app-old", "old", "1"), rs("web-app-new", "new", "2")}
 }
 
 func podOf(name, hash string, age time.Duration, status corev1.PodStatus) *corev1.Pod {

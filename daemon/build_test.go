@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
 
@@ -36,13 +38,17 @@ func deployedTwice() []runtime.Object {
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web-app", UID: "d1", Controller: ptr.To(true)}}},
 			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: sel}, Template: t}})
 	}
-	objs = append(objs, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-app-h2-abcde", Namespace: "team-a", UID: "p2",
-		Labels: map[string]string{"deployment": "web-app", appsv1.DefaultDeploymentUniqueLabelKey: "h2",
+	return append(objs, runningPodOf("2"))
+}
+
+// runningPodOf is the running pod of revision rev's ReplicaSet.
+func runningPodOf(rev string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-app-h" + rev + "-abcde", Namespace: "team-a", UID: types.UID("p" + rev),
+		Labels: map[string]string{"deployment": "web-app", appsv1.DefaultDeploymentUniqueLabelKey: "h" + rev,
 			cluster.LabelPartOf: "app", cluster.LabelInstance: "web"}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web-app", Image: "reg/web@sha256:2"}}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web-app", Image: "reg/web@sha256:" + rev}}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "web-app", Ready: true,
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}})
-	return objs
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}}
 }
 
 func TestHistoryRollbackAndBuildMethods(t *testing.T) {
@@ -59,11 +65,28 @@ func TestHistoryRollbackAndBuildMethods(t *testing.T) {
 		t.Fatalf("history %+v", hist)
 	}
 
+	// The deployment controller, which the fake lacks: once the template
+	// is revision 1's again, revision 1's ReplicaSet runs a pod.
+	controller := make(chan struct{})
+	go func() {
+		defer close(controller)
+		for t.Context().Err() == nil {
+			d, err := kube.AppsV1().Deployments("team-a").Get(t.Context(), "web-app", metav1.GetOptions{})
+			if err == nil && d.Spec.Template.Spec.Containers[0].Image == "reg/web@sha256:1" {
+				if _, err := kube.CoreV1().Pods("team-a").Create(t.Context(), runningPodOf("1"), metav1.CreateOptions{}); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	var rolled protocol.ComponentRollbackResult
 	if err := c.call(protocol.MethodComponentRollback, protocol.ComponentRollbackParams{WorkspaceID: ws}, &rolled); err != nil {
 		t.Fatal(err)
 	}
-	if rolled.RolledBackTo.Revision != 1 || rolled.RolledBackTo.Image != "reg/web@sha256:1" || rolled.Pod == "" {
+	<-controller
+	if rolled.RolledBackTo.Revision != 1 || rolled.RolledBackTo.Image != "reg/web@sha256:1" || rolled.Pod != "web-app-h1-abcde" {
 		t.Fatalf("rollback %+v", rolled)
 	}
 	d, _ := kube.AppsV1().Deployments("team-a").Get(t.Context(), "web-app", metav1.GetOptions{})
